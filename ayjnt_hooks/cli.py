@@ -1,0 +1,122 @@
+"""``ayjnt-hooks``: migrate, status, install, uninstall and the hook entry points."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, Callable
+
+from . import __version__
+from .errors import AyjntError
+from .report import ERROR, Finding, emit_json
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
+REPORT_URL = "https://github.com/ayjnt-hooks/ayjnt-hooks/issues"
+
+
+def existing_dir(value: str) -> str:
+    """``--cwd`` validated with ayjnt's words (reference §3.1)."""
+    if not value or value.startswith("-"):
+        raise argparse.ArgumentTypeError("--cwd requires a path (--cwd <path> or --cwd=<path>)")
+    if not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"--cwd {value} is not a directory")
+    return value
+
+
+def print_error(err: AyjntError, *, prefix: str = "ayjnt: ") -> None:
+    sys.stderr.write(f"{prefix}{err.message}\n")
+    if err.hint:
+        sys.stderr.write(f"  fix: {err.hint}\n")
+
+
+def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
+    """Run a command body: expected errors exit 3 with one message, never a traceback."""
+    try:
+        return body()
+    except AyjntError as e:
+        if json_mode:
+            emit_json({"error": {"message": e.message, **({"path": e.path} if e.path else {})}},
+                      [Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint)])
+        else:
+            print_error(e)
+        return EXIT_CANNOT_CHECK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # last line of defence: one line, not a traceback
+        if os.environ.get("AYJNT_HOOKS_DEBUG") == "1":
+            traceback.print_exc()
+        sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n"
+                         f"  please report it at {REPORT_URL} "
+                         f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")
+        return EXIT_CANNOT_CHECK
+
+
+# ---------------------------------------------------------------- migrate
+
+MIGRATE_HINT = ("Run `ayjnt build` to stage this in .ayjnt/migrations.json, then commit it "
+                "before deploying.")
+
+
+def agent_json(agent: Any) -> dict[str, str]:
+    return {"agentId": agent.agent_id, "className": agent.class_name,
+            "baseClass": agent.base_class, "folderPath": agent.folder_path,
+            "routePath": agent.route_path, "binding": agent.binding, "sourceFile": agent.path}
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from . import lockfile
+    from .scan import scan
+    from .snapshot import WorkTree
+
+    def body() -> int:
+        tree = WorkTree(args.cwd if args.cwd is not None else os.getcwd())
+        manifest = scan(tree, with_tools=True)
+        lock = lockfile.parse_lockfile(tree.read(lockfile.LOCKFILE_PATH),
+                                       tree.display(lockfile.LOCKFILE_PATH))
+        d = lockfile.diff(lock, manifest)
+        staged = d.changes_lockfile
+        if args.json:
+            findings = [Finding(ERROR, "pending-lockfile", lockfile.format_diff(d),
+                                lockfile.LOCKFILE_PATH, hint="ayjnt build")] if staged else []
+            emit_json({"agents": [agent_json(a) for a in manifest.agents],
+                       "pending": d.next_entry,
+                       "moved": [{"fromAgentId": m.from_agent_id, "toAgentId": m.to_agent_id,
+                                  "className": m.class_name} for m in d.moved],
+                       "staged": staged}, findings)
+        else:
+            sys.stdout.write(lockfile.format_diff(d) + "\n")
+            if staged:
+                sys.stdout.write("\n" + MIGRATE_HINT + "\n")
+        return EXIT_FAILED if staged and args.check else EXIT_OK
+
+    return guarded(body, json_mode=args.json)
+
+
+# ---------------------------------------------------------------- entry
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("migrate", help="preview the lockfile change `ayjnt build` would make")
+    p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder (default: .)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when a lockfile change is pending")
+    p.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Findings and how they are shown: text (colour when wanted), JSON, GitHub annotations."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
+
+ERROR, WARNING, OK = "error", "warning", "ok"
+MAX_ANNOTATIONS = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # error | warning | ok
+    code: str  # stable kebab-case id
+    message: str
+    path: str | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+_COLOURS = {ERROR: "\033[31m", WARNING: "\033[33m", OK: "\033[32m"}
+_RESET = "\033[0m"
+
+
+def paint(text: str, severity: str, stream: TextIO) -> str:
+    if not use_colour(stream):
+        return text
+    if os.name == "nt":  # pragma: no cover - Windows console setup
+        import colorama
+
+        colorama.just_fix_windows_console()
+    return f"{_COLOURS[severity]}{text}{_RESET}"
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(findings: list[Finding]) -> list[str]:
+    """``::error file=…,line=…,title=…::msg`` lines (workflow-command escaping), at most 10."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    errors = [f for f in findings if f.severity == ERROR]
+    lines = []
+    for f in errors[:MAX_ANNOTATIONS]:
+        props = []
+        if f.path:
+            props.append(f"file={_escape_property(f.path)}")
+        if f.line:
+            props.append(f"line={f.line}")
+        props.append(f"title={_escape_property('ayjnt: ' + f.code)}")
+        lines.append(f"::error {','.join(props)}::{_escape_data(f.message)}")
+    if len(errors) > MAX_ANNOTATIONS:
+        lines.append(f"::error title=ayjnt::{len(errors) - MAX_ANNOTATIONS} more error(s) "
+                     f"not annotated; see the log")
+    return lines
+
+
+def emit_json(data: dict[str, Any], findings: list[Finding], stream: TextIO | None = None) -> None:
+    out = {"ok": not any(f.severity == ERROR for f in findings), **data,
+           "findings": [f.as_json() for f in findings]}
+    (stream or sys.stdout).write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -1,0 +1,311 @@
+"""Agent discovery with ayjnt 0.5.9's exact rules (reference §1).
+
+Pure: reads bytes through a :class:`~ayjnt_hooks.snapshot.Snapshot`, never executes project code.
+Regexes follow JavaScript semantics: ``\\w`` is ASCII-only, ``\\s`` is JS's whitespace set,
+``.`` stops at any JS line terminator and multiline ``^`` also matches after ``\\r``, U+2028
+and U+2029.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .errors import AyjntError
+from .snapshot import Snapshot
+
+RESERVED_BINDINGS = ("BROWSER", "LOADER", "AI", "EMAIL", "ASSETS")
+HOST_TOOLS_OPTIONAL_MARKER = b"@ayjnt-optional-on-deploy"
+
+_S = "[\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_LINE_START = "(?<![^\n\r\u2028\u2029])"  # JS multiline ^
+_DOT = "[^\n\r\u2028\u2029]"
+_IDENT = "[A-Za-z_$][A-Za-z0-9_$]*"
+CLASS_RE = re.compile(
+    f"{_LINE_START}[ \t]*export{_S}+default{_S}+class{_S}+({_IDENT}){_S}+extends{_S}+({_IDENT})")
+AGENT_ID_RE = re.compile(
+    f"{_LINE_START}[ \t]*export{_S}+const{_S}+agentId{_S}*(?::{_S}*string)?{_S}*={_S}*"
+    f"([\"'`])((?:(?!\\1){_DOT})+)\\1")
+_ROUTE_GROUP_RE = re.compile(f"\\({_DOT}+\\)")
+_CAMEL_RE = re.compile("([a-z0-9])([A-Z])")
+_BUN_MEMBER_RE = re.compile(f"(?<![A-Za-z0-9_$.])Bun{_S}*\\.{_S}*({_IDENT})")
+_BUN_BARE_RE = re.compile(f"(?<![A-Za-z0-9_$.])Bun{_S}*\\.")
+_BUN_SPECIFIER_RE = re.compile("[\"']bun:[a-z]+[\"']")
+WORKFLOW_BASES = ("AgentWorkflow", "WorkflowEntrypoint")
+
+
+def decode(data: bytes) -> str:
+    """Bun's ``Blob.text()``: WHATWG UTF-8 decode (BOM dropped, invalid bytes → U+FFFD)."""
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def strip_comments(source: str) -> str:
+    """ayjnt's ``stripComments``: blank comments, keep strings; same length and newlines."""
+    out: list[str] = []
+    i, n = 0, len(source)
+    mode = "code"
+    while i < n:
+        ch = source[i]
+        nxt = source[i + 1] if i + 1 < n else ""
+        if mode == "code":
+            if ch == "/" and nxt in ("/", "*"):
+                mode = "line" if nxt == "/" else "block"
+                out.append("  ")
+                i += 2
+                continue
+            if ch == "'":
+                mode = "single"
+            elif ch == '"':
+                mode = "double"
+            elif ch == "`":
+                mode = "template"
+            out.append(ch)
+        elif mode == "line":
+            if ch == "\n":
+                mode = "code"
+                out.append(ch)
+            else:
+                out.append(" ")
+        elif mode == "block":
+            if ch == "*" and nxt == "/":
+                mode = "code"
+                out.append("  ")
+                i += 2
+                continue
+            out.append("\n" if ch == "\n" else " ")
+        else:  # single, double, template
+            if ch == "\\":
+                out.append(ch + nxt)
+                i += 2
+                continue
+            if ch == {"single": "'", "double": '"', "template": "`"}[mode] or (
+                    ch == "\n" and mode != "template"):
+                mode = "code"
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    class_name: str
+    base_class: str
+    agent_id: str | None
+
+
+def parse_agent_source(source: str) -> ParsedSource | None:
+    stripped = strip_comments(source)
+    m = CLASS_RE.search(stripped)
+    if m is None:
+        return None
+    id_match = AGENT_ID_RE.search(stripped)
+    return ParsedSource(m.group(1), m.group(2), id_match.group(2) if id_match else None)
+
+
+def is_route_group(segment: str) -> bool:
+    return _ROUTE_GROUP_RE.fullmatch(segment) is not None
+
+
+def _route_segments(folder_path: str) -> list[str]:
+    return [p for p in folder_path.replace("\\", "/").split("/") if p and not is_route_group(p)]
+
+
+def folder_to_route(folder_path: str) -> str:
+    return "/" + "/".join(_route_segments(folder_path))
+
+
+def default_agent_id(folder_path: str) -> str:
+    return "_".join(_route_segments(folder_path)) or "_root"
+
+
+def class_name_to_binding(class_name: str) -> str:
+    return _CAMEL_RE.sub(r"\1_\2", class_name).upper()
+
+
+def class_name_to_kebab(class_name: str) -> str:
+    return _CAMEL_RE.sub(r"\1-\2", class_name).lower()
+
+
+_COLLATION = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+_PRIMARY = {c: i for i, c in enumerate(_COLLATION)}
+
+
+def locale_key(s: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Sort key matching JavaScript ``localeCompare`` (ICU root collation) for ASCII text.
+
+    Primary: ICU's punctuation < digits < letters order, case-folded; secondary: accents (a
+    letter's NFD base decides its primary weight); tertiary: lowercase before uppercase.
+    """
+    primary: list[int] = []
+    secondary: list[int] = []
+    for c in s:
+        base = unicodedata.normalize("NFD", c)[0].lower() if not c.isascii() else c.lower()
+        primary.append(_PRIMARY.get(base, 1000 + ord(base)))
+        secondary.append(0 if c.isascii() else ord(c))
+    tertiary = tuple(1 if c.isupper() else 0 for c in s)
+    return tuple(primary), tuple(secondary), tertiary
+
+
+def detect_host_only_globals(source: str) -> str | None:
+    code = strip_comments(source)
+    m = _BUN_MEMBER_RE.search(code)
+    if m:
+        return f"Bun.{m.group(1)}"
+    if _BUN_BARE_RE.search(code):
+        return "Bun"
+    spec = _BUN_SPECIFIER_RE.search(code)
+    return spec.group().replace('"', "").replace("'", "") if spec else None
+
+
+@dataclass(frozen=True)
+class ToolsFile:
+    path: str  # project-relative
+    runtime: str  # "worker" | "host"
+    route_path: str
+    optional_on_deploy: bool
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    class_name: str
+    base_class: str
+    folder_path: str
+    route_path: str
+    binding: str
+    path: str  # project-relative, e.g. agents/chat/agent.ts
+    source_file: str  # as ayjnt prints it
+    tools: tuple[ToolsFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    class_name: str
+    base_class: str
+    binding: str
+    name: str
+    path: str
+    source_file: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    agents: tuple[Agent, ...]
+    workflows: tuple[Workflow, ...] = field(default=())
+
+    def host_tool_files(self) -> list[ToolsFile]:
+        return [t for a in self.agents for t in a.tools if t.runtime == "host"]
+
+
+def _glob(snapshot: Snapshot, folder: str, name: str) -> list[str]:
+    """Bun's ``new Glob("**/<name>").scan({cwd: folder})``: no dot segments, exact name."""
+    hits = []
+    for path in snapshot.files_under(folder):
+        segments = path[len(folder) + 1:].split("/")
+        if segments[-1] == name and not any(s.startswith(".") for s in segments):
+            hits.append(path)
+    return hits
+
+
+def _read_text(snapshot: Snapshot, path: str) -> str:
+    data = snapshot.read(path)
+    if data is None:  # listed a moment ago; vanished (racing editor)
+        raise AyjntError(f"{snapshot.display(path)}: file disappeared while scanning. Retry.",
+                         path=snapshot.display(path))
+    return decode(data)
+
+
+def _tools_for(snapshot: Snapshot, folder: str, route_path: str) -> tuple[ToolsFile, ...]:
+    found: list[ToolsFile] = []
+    worker_path = f"{folder}/tools.ts"
+    if snapshot.exists(worker_path):
+        offender = detect_host_only_globals(_read_text(snapshot, worker_path))
+        if offender:
+            raise AyjntError(
+                f"{snapshot.display(worker_path)}: uses `{offender}`, which does not exist in "
+                f"workerd. tools.ts runs inside the Workers runtime alongside your agent. Rename "
+                f"the file to tools.host.ts to run these functions on the Bun host instead (note: "
+                f"host tools cannot be deployed to Cloudflare).", path=worker_path)
+        found.append(ToolsFile(worker_path, "worker", route_path, False))
+    host_path = f"{folder}/tools.host.ts"
+    if snapshot.exists(host_path):
+        raw = snapshot.read(host_path) or b""
+        found.append(ToolsFile(host_path, "host", route_path, HOST_TOOLS_OPTIONAL_MARKER in raw))
+    return tuple(found)
+
+
+def _reserved_error(binding: str, class_name: str, where: str) -> AyjntError:
+    return AyjntError(
+        f'Class "{class_name}" ({where}) derives the binding name "{binding}", which ayjnt '
+        f"reserves for a framework binding ({', '.join(RESERVED_BINDINGS)} are reserved). "
+        f"Rename the class.")
+
+
+def scan(snapshot: Snapshot, *, with_tools: bool = True) -> Manifest:
+    """ayjnt's ``scan(root)``: agents in manifest order, then workflows; raises AyjntError."""
+    agents: list[Agent] = []
+    for path in _glob(snapshot, "agents", "agent.ts"):
+        shown = snapshot.display(path)
+        parsed = parse_agent_source(_read_text(snapshot, path))
+        if parsed is None:
+            raise AyjntError(
+                f"{shown}: could not find a default-exported class. Expected:\n"
+                f"  export default class <Name> extends Agent<...> {{ ... }}", path=path)
+        folder_path = path[len("agents/"):-len("/agent.ts")] if "/" in path[7:] else "."
+        folder_path = folder_path.replace("\\", "/")
+        if folder_path == ".":
+            raise AyjntError(
+                f"{shown}: agent.ts must live in a subfolder of agents/ — move it to "
+                f"agents/<route>/agent.ts so the folder name gives the agent its URL.", path=path)
+        route_path = folder_to_route(folder_path)
+        if route_path == "/":
+            raise AyjntError(
+                f'{shown}: every segment of "{folder_path}" is a route group (parens are stripped '
+                f'from the URL), so the agent would map to "/", which ayjnt does not serve. Add a '
+                f"non-group folder segment, e.g. agents/{folder_path}/chat/agent.ts.", path=path)
+        folder = path[:-len("/agent.ts")]
+        tools = _tools_for(snapshot, folder, route_path) if with_tools else ()
+        agents.append(Agent(
+            agent_id=parsed.agent_id if parsed.agent_id is not None
+            else default_agent_id(folder_path),
+            class_name=parsed.class_name, base_class=parsed.base_class,
+            folder_path=folder_path, route_path=route_path,
+            binding=class_name_to_binding(parsed.class_name), path=path, source_file=shown,
+            tools=tools))
+    agents.sort(key=lambda a: locale_key(a.route_path))
+
+    seen: dict[tuple[str, str], Agent] = {}
+    for agent in agents:
+        if agent.binding in RESERVED_BINDINGS:
+            raise _reserved_error(agent.binding, agent.class_name, f"agent {agent.source_file}")
+        for kind, value in (("routePath", agent.route_path), ("binding", agent.binding),
+                            ("agentId", agent.agent_id)):
+            prior = seen.get((kind, value))
+            if prior is not None:
+                raise AyjntError(f'Duplicate {kind} "{value}"\n  first:  {prior.source_file}\n'
+                                 f"  second: {agent.source_file}")
+            seen[(kind, value)] = agent
+
+    workflows = _scan_workflows(snapshot)
+    owners = {a.binding: f"agent {a.source_file}" for a in agents}
+    for wf in workflows:
+        if wf.binding in RESERVED_BINDINGS:
+            raise _reserved_error(wf.binding, wf.class_name, f"workflow {wf.source_file}")
+        if wf.binding in owners:
+            raise AyjntError(f'Duplicate binding "{wf.binding}"\n  first:  {owners[wf.binding]}\n'
+                             f"  second: workflow {wf.source_file}")
+        owners[wf.binding] = f"workflow {wf.source_file}"
+    return Manifest(tuple(agents), tuple(workflows))
+
+
+def _scan_workflows(snapshot: Snapshot) -> list[Workflow]:
+    found: list[Workflow] = []
+    for base in ("agents", "workflows"):
+        for path in _glob(snapshot, base, "workflow.ts"):
+            m = CLASS_RE.search(strip_comments(_read_text(snapshot, path)))
+            if m is None or m.group(2) not in WORKFLOW_BASES:
+                continue  # ayjnt skips unrelated workflow.ts files silently
+            found.append(Workflow(m.group(1), m.group(2), class_name_to_binding(m.group(1)),
+                                  class_name_to_kebab(m.group(1)), path, snapshot.display(path)))
+    found.sort(key=lambda w: locale_key(w.class_name))
+    return found
