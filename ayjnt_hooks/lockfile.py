@@ -188,18 +188,18 @@ def diff(lockfile: Lockfile, manifest: Manifest, *, timestamp: str | None = None
     result.deleted = [Deleted(k, v["className"]) for k, v in classes.items() if k not in consumed]
 
     if result.added or result.renamed or result.deleted:
-        entry: dict[str, Any] = {"tag": next_tag(lockfile),
-                                 "timestamp": timestamp if timestamp is not None else js_now()}
+        new: dict[str, Any] = {"tag": next_tag(lockfile),
+                               "timestamp": timestamp if timestamp is not None else js_now()}
         if result.added:
-            entry["new_sqlite_classes"] = [a.class_name for a in result.added]
+            new["new_sqlite_classes"] = [a.class_name for a in result.added]
         if result.renamed:
-            entry["renamed_classes"] = [
+            new["renamed_classes"] = [
                 {"to": r.to_class} if r.from_class is None else {"from": r.from_class,
                                                                  "to": r.to_class}
                 for r in result.renamed]
         if result.deleted:
-            entry["deleted_classes"] = [d.class_name for d in result.deleted]
-        result.next_entry = entry
+            new["deleted_classes"] = [d.class_name for d in result.deleted]
+        result.next_entry = new
     return result
 
 

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_ALLOW_PROTOCOL": "file",
+}
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch,
+                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.getbasetemp() / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for k, v in GIT_ENV.items():
+        monkeypatch.setenv(k, v)
+    for k in list(os.environ):
+        if (k.startswith("GIT_") and k not in GIT_ENV) or k.startswith("PRE_COMMIT_") \
+                or k in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "AYJNT_WRANGLER",
+                         "AYJNT_BUILD_COMMAND", "CLOUDFLARE_API_TOKEN"):
+            monkeypatch.delenv(k, raising=False)
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+
+
+def agent_src(class_name: str, agent_id: str | None = None) -> str:
+    pin = f'export const agentId = "{agent_id}";\n' if agent_id else ""
+    return f"{pin}export default class {class_name} extends Agent<Env> {{}}\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    def make(files: dict[str, str | bytes]) -> Path:
+        root = tmp_path / "proj"
+        root.mkdir(exist_ok=True)
+        write_files(root, files)
+        return root
+    return make
+
+
+def git(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> str:
+    proc = subprocess.run(("git", *args), cwd=cwd, input=input, capture_output=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+    return proc.stdout.decode()

@@ -1,0 +1,84 @@
+"""Property-based tests: arbitrary input never escapes as anything but AyjntError."""
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ayjnt_hooks import lockfile as lf
+from ayjnt_hooks.errors import AyjntError
+from ayjnt_hooks.scan import parse_agent_source, scan, strip_comments
+from ayjnt_hooks.snapshot import WorkTree
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20)
+
+lockfile_like = st.fixed_dictionaries(
+    {"version": st.sampled_from([1, 1.0, 2, "1", None])},
+    optional={"migrations": st.lists(st.dictionaries(
+        st.sampled_from(["tag", "timestamp", "new_sqlite_classes"]), json_values, max_size=3),
+        max_size=3) | json_values,
+        "classes": st.dictionaries(st.text(max_size=5), st.dictionaries(
+            st.sampled_from(["agentId", "className", "firstTag"]),
+            st.text(max_size=5) | json_values, max_size=3), max_size=4) | json_values})
+
+
+def _read(data: bytes) -> None:
+    try:
+        lock = lf.parse_lockfile(data, "x.json")
+    except AyjntError:
+        return
+    lf.serialize(lock)
+    lf.next_tag(lock)
+
+
+@given(st.binary(max_size=300))
+def test_lockfile_reader_on_bytes(data: bytes) -> None:
+    _read(data)
+
+
+@given(json_values)
+def test_lockfile_reader_on_json(value: Any) -> None:
+    _read(json.dumps(value).encode())
+
+
+@given(lockfile_like)
+def test_lockfile_reader_on_lockfile_shapes(value: Any) -> None:
+    _read(json.dumps(value).encode())
+
+
+@given(st.text())
+def test_strip_comments_keeps_length_and_newlines(src: str) -> None:
+    out = strip_comments(src)
+    assert len(out) == len(src)
+    assert [i for i, c in enumerate(out) if c == "\n"] == \
+        [i for i, c in enumerate(src) if c == "\n"]
+
+
+TS_ALPHABET = [*"export default class const agentId extends Agent = \"'`/*\\\n\r\t{}<>()$_:;",
+               "\u2028"]
+ts_ish = st.text(alphabet=st.sampled_from(TS_ALPHABET), max_size=120)
+
+
+@given(st.one_of(st.text(), ts_ish))
+def test_agent_parser_never_raises(src: str) -> None:
+    parsed = parse_agent_source(src)
+    if parsed is not None:
+        assert parsed.class_name and parsed.base_class
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=200) | ts_ish.map(str.encode))
+def test_scan_on_arbitrary_agent_bytes(tmp_path: Path, data: bytes) -> None:
+    agent = tmp_path / "agents" / "a" / "agent.ts"
+    agent.parent.mkdir(parents=True, exist_ok=True)
+    agent.write_bytes(data)
+    with contextlib.suppress(AyjntError):
+        scan(WorkTree(str(tmp_path)))
