@@ -1,0 +1,491 @@
+"""``git status --porcelain`` (v1) computed read-only, following git's own rules.
+
+Staged changes: HEAD's tree against the index (the index's cache-tree answers "nothing staged"
+without reading a tree). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type, the
+size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
+Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and ignore rules
+(dulwich's matcher, with ``info/exclude`` read from the common dir). Never writes anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, IndexEntry, Repo, read_index
+
+_CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
+_U32 = 0xFFFFFFFF
+
+
+def quote_path(path: bytes, quote_non_ascii: bool = True) -> str:
+    """git's ``quote_c_style`` as used by ``status --porcelain`` (SP quoted too)."""
+    special = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
+               34: '\\"', 92: "\\\\"}
+    needs = any(b < 0x21 or b in (34, 92, 127) or (b >= 0x80 and quote_non_ascii)
+                for b in path)
+    if not needs:
+        return path.decode("utf-8", "surrogateescape")
+    out = []
+    for b in path:
+        if b in special:
+            out.append(special[b])
+        elif b < 0x20 or b == 127 or (b >= 0x80 and quote_non_ascii):
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    text = "".join(out)
+    if not quote_non_ascii:
+        text = text.encode("latin-1").decode("utf-8", "surrogateescape")
+    return f'"{text}"'
+
+
+def _blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _tree_sort_key(item: tuple[bytes, int, str]) -> bytes:
+    name, mode, _ = item
+    return name + b"/" if mode == S_IFDIR else name
+
+
+def _tree_sha(items: list[tuple[bytes, int, str]]) -> str:
+    body = b"".join(b"%o %s\0%s" % (mode, name, bytes.fromhex(sha))
+                    for name, mode, sha in sorted(items, key=_tree_sort_key))
+    return hashlib.sha1(b"tree %d\0" % len(body) + body).hexdigest()
+
+
+def _parse_tree(data: bytes) -> dict[bytes, tuple[int, str]]:
+    out: dict[bytes, tuple[int, str]] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        mode = int(data[pos:space], 8)
+        out[data[space + 1:nul]] = (mode, data[nul + 1:nul + 21].hex())
+        pos = nul + 21
+    return out
+
+
+@dataclass
+class _Node:
+    """The index as a tree, for computing tree ids like ``git write-tree``."""
+    files: dict[bytes, tuple[int, str]] = field(default_factory=dict)
+    dirs: dict[bytes, _Node] = field(default_factory=dict)
+    _sha: str | None = None
+
+    def sha(self) -> str:
+        if self._sha is None:
+            items = [(n, m, s) for n, (m, s) in self.files.items()]
+            items += [(n, S_IFDIR, d.sha()) for n, d in self.dirs.items()]
+            self._sha = _tree_sha(items)
+        return self._sha
+
+
+def _index_tree(entries: list[IndexEntry]) -> _Node:
+    root = _Node()
+    for e in entries:
+        node = root
+        *parents, name = e.path.split(b"/")
+        for part in parents:
+            node = node.dirs.setdefault(part, _Node())
+        if e.mode == S_IFDIR:  # sparse-index directory entry: a whole tree
+            node.dirs[name] = _Node(_sha=e.sha)
+        else:
+            node.files[name] = (e.mode, e.sha)
+    return root
+
+
+def _type(mode: int) -> int:
+    return mode & 0o170000
+
+
+@dataclass
+class Status:
+    lines: list[str]
+    conflicted: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not self.lines
+
+
+class StatusComputer:
+    def __init__(self, repo: Repo, index: Index | None = None) -> None:
+        if repo.worktree is None:
+            from .errors import AyjntError
+            raise AyjntError(f"{repo.gitdir}: a bare repository has no working tree to check.")
+        self.repo = repo
+        self.worktree: str = repo.worktree
+        self.index = index if index is not None else read_index(repo.index_file)
+        self.file_mode = repo.config_bool("core", "filemode", True)
+        self.trust_ctime = repo.config_bool("core", "trustctime", True)
+        check_stat = (repo.config_get("core", "checkstat") or "default").lower()
+        self.check_stat_full = check_stat != "minimal"
+        self.quote_non_ascii = repo.config_bool("core", "quotepath", True)
+        self.autocrlf = (repo.config_get("core", "autocrlf") or "false").lower()
+        self._ignores: Any = None
+        self._attrs: list[tuple[bytes, list[bytes]]] | None = None
+
+    # ------------------------------------------------------------ staged
+    def staged(self, stage0: list[IndexEntry]) -> dict[bytes, str]:
+        head = self.repo.ref_sha("HEAD")
+        relevant = [e for e in stage0 if not e.intent_to_add]
+        if head is None:
+            return {e.path: "A" for e in relevant}
+        head_tree = self.repo.commit_tree(head)
+        if self.index.cache_tree_root == head_tree:
+            return {}
+        node = _index_tree(relevant)
+        if node.sha() == head_tree:
+            return {}
+        changes: dict[bytes, str] = {}
+        self._compare_tree(head_tree, node, b"", changes)
+        return changes
+
+    def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
+        for name, (mode, child) in _parse_tree(self.repo.read_object(sha)[1]).items():
+            if mode == S_IFDIR:
+                yield from self._tree_files(child, prefix + name + b"/")
+            else:
+                yield prefix + name, mode, child
+
+    def _node_files(self, node: _Node, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
+        for name, (mode, sha) in node.files.items():
+            yield prefix + name, mode, sha
+        for name, sub in node.dirs.items():
+            if sub.files or sub.dirs:
+                yield from self._node_files(sub, prefix + name + b"/")
+            else:  # sparse directory entry: list it from the object store
+                yield from self._tree_files(sub.sha(), prefix + name + b"/")
+
+    def _compare_tree(self, head_sha: str, node: _Node, prefix: bytes,
+                      changes: dict[bytes, str]) -> None:
+        head = _parse_tree(self.repo.read_object(head_sha)[1])
+        for name in set(head) | set(node.files) | set(node.dirs):
+            path = prefix + name
+            h = head.get(name)
+            h_is_tree = h is not None and h[0] == S_IFDIR
+            if name in node.dirs:
+                sub = node.dirs[name]
+                if h_is_tree:
+                    assert h is not None
+                    if h[1] != sub.sha():
+                        self._compare_tree(h[1], sub, path + b"/", changes)
+                    continue
+                if h is not None:
+                    changes[path] = "D"
+                for p, _, _ in self._node_files(sub, path + b"/"):
+                    changes[p] = "A"
+            elif name in node.files:
+                mode, sha = node.files[name]
+                if h_is_tree:
+                    assert h is not None
+                    for p, _, _ in self._tree_files(h[1], path + b"/"):
+                        changes[p] = "D"
+                    changes[path] = "A"
+                elif h is None:
+                    changes[path] = "A"
+                elif _type(h[0]) != _type(mode):
+                    changes[path] = "T"
+                elif h != (mode, sha):
+                    changes[path] = "M"
+            elif h_is_tree:
+                assert h is not None
+                for p, _, _ in self._tree_files(h[1], path + b"/"):
+                    changes[p] = "D"
+            else:
+                changes[path] = "D"
+
+    # ------------------------------------------------------------ unstaged
+    def _racy(self, e: IndexEntry) -> bool:
+        idx = self.index.mtime_ns
+        return idx <= e.mtime_s * 1_000_000_000 + e.mtime_ns
+
+    def _stat_matches(self, e: IndexEntry, st: os.stat_result) -> bool:
+        if (int(st.st_mtime) & _U32) != e.mtime_s or st.st_mtime_ns % 1_000_000_000 != e.mtime_ns:
+            return False
+        if self.trust_ctime and ((int(st.st_ctime) & _U32) != e.ctime_s
+                                 or st.st_ctime_ns % 1_000_000_000 != e.ctime_ns):
+            return False
+        if self.check_stat_full and ((st.st_ino & _U32) != e.ino or st.st_uid != e.uid
+                                     or st.st_gid != e.gid):
+            return False
+        return (st.st_size & _U32) == e.size
+
+    def worktree_change(self, e: IndexEntry, st: os.stat_result | None) -> str:
+        """'' (unchanged), 'M', 'D' or 'T' for one stage-0 entry."""
+        if e.assume_valid or e.skip_worktree or e.mode == S_IFDIR:
+            return ""
+        if e.intent_to_add:
+            return "A" if st is not None else "D"
+        if st is None:
+            return "D"
+        if e.mode == S_IFGITLINK:
+            return "M" if stat.S_ISDIR(st.st_mode) and self._submodule_dirty(e) else \
+                ("" if stat.S_ISDIR(st.st_mode) else "T")
+        is_link = stat.S_ISLNK(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            return "D"  # a folder now stands where the file was: git reports it deleted
+        if is_link != (e.mode == S_IFLNK):
+            return "T"
+        if not is_link and self.file_mode and \
+                bool(st.st_mode & 0o100) != (e.mode == 0o100755):
+            return "M"
+        if self._stat_matches(e, st) and not self._racy(e):
+            return ""
+        if e.size != 0 and (st.st_size & _U32) != e.size:
+            return "M"
+        return "" if self._content_sha(e, is_link) == e.sha else "M"
+
+    def _content_sha(self, e: IndexEntry, is_link: bool) -> str:
+        path = os.path.join(self.worktree, os.fsdecode(e.path))
+        try:
+            if is_link:
+                data = os.fsencode(os.readlink(path))
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+        except OSError:
+            return ""
+        if not is_link and b"\r\n" in data and self._converts_crlf(e):
+            data = data.replace(b"\r\n", b"\n")
+        return _blob_sha(data)
+
+    def _converts_crlf(self, e: IndexEntry) -> bool:
+        """Would git's clean filter turn CRLF into LF for this path (autocrlf / eol attrs)?"""
+        text_attr = self._text_attribute(e.path)
+        if text_attr is False:
+            return False
+        if text_attr is None and self.autocrlf not in ("true", "input"):
+            return False
+        # "safe autocrlf": a blob that already holds CRLF in the index is left alone
+        try:
+            blob = self.repo.read_object(e.sha)[1]
+        except KeyError:
+            return True
+        return b"\r" not in blob and b"\0" not in blob
+
+    def _text_attribute(self, path: bytes) -> bool | None:
+        """True/False when .gitattributes sets text/eol (or -text/binary), else None."""
+        if self._attrs is None:
+            self._attrs = []
+            try:
+                with open(os.path.join(self.worktree, ".gitattributes"), "rb") as f:
+                    for line in f:
+                        parts = line.split()
+                        if parts and not parts[0].startswith(b"#"):
+                            self._attrs.append((parts[0], parts[1:]))
+            except OSError:
+                pass
+        from fnmatch import fnmatchcase
+
+        name = path.rsplit(b"/", 1)[-1]
+        verdict: bool | None = None
+        for pattern, attrs in self._attrs:
+            target = path if b"/" in pattern.rstrip(b"/") else name
+            if not fnmatchcase(target, pattern.lstrip(b"/")):
+                continue
+            for a in attrs:
+                if a in (b"-text", b"binary"):
+                    verdict = False
+                elif a.startswith(b"text") or a.startswith(b"eol="):
+                    verdict = True
+        return verdict
+
+    def _submodule_dirty(self, e: IndexEntry) -> bool:
+        from .gitrepo import _commondir_of, _read_gitfile
+
+        sub_path = os.path.join(self.worktree, os.fsdecode(e.path))
+        dotgit = os.path.join(sub_path, ".git")
+        if os.path.isfile(dotgit):
+            gitdir = _read_gitfile(dotgit)
+        elif os.path.isdir(dotgit):
+            gitdir = dotgit
+        else:
+            return False  # not checked out: git treats it as unchanged
+        sub = Repo(gitdir, _commondir_of(gitdir), sub_path, os.path.join(gitdir, "index"))
+        if sub.ref_sha("HEAD") != e.sha:
+            return True
+        return not StatusComputer(sub).compute(first_only=True).clean
+
+    # ------------------------------------------------------------ untracked
+    @property
+    def ignores(self) -> Any:
+        if self._ignores is None:
+            from dulwich.ignore import (
+                IgnoreFilter,
+                IgnoreFilterManager,
+                default_user_ignore_filter_path,
+            )
+
+            filters = []
+            for p in (os.path.join(self.repo.commondir, "info", "exclude"),
+                      os.path.expanduser(default_user_ignore_filter_path(self.repo.config))):
+                if os.path.isfile(p):
+                    filters.append(IgnoreFilter.from_path(p))
+            ignorecase = self.repo.config_bool("core", "ignorecase", False)
+            self._ignores = IgnoreFilterManager(self.worktree, filters, ignorecase)
+        return self._ignores
+
+    def _ignored(self, rel: str, is_dir: bool) -> bool:
+        if is_dir:  # git never looks inside an excluded directory
+            return bool(self.ignores.may_prune_directory(rel + "/"))
+        return bool(self.ignores.is_ignored(rel))
+
+    def _has_untracked_content(self, abs_dir: str, rel_dir: str) -> bool:
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = list(it)
+        except OSError:
+            return False
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name == ".git":
+                    continue
+                if self._ignored(rel, True):
+                    continue
+                if os.path.exists(os.path.join(entry.path, ".git")) or \
+                        self._has_untracked_content(entry.path, rel):
+                    return True
+            elif not self._ignored(rel, False):
+                return True
+        return False
+
+    # ------------------------------------------------------------ all
+    def compute(self, *, first_only: bool = False) -> Status:
+        entries = self.index.entries
+        stage0: list[IndexEntry] = []
+        conflicts: dict[bytes, int] = {}
+        for e in entries:
+            if e.stage:
+                conflicts[e.path] = conflicts.get(e.path, 0) | (1 << (e.stage - 1))
+            else:
+                stage0.append(e)
+        tracked: dict[bytes, IndexEntry] = {e.path: e for e in stage0}
+        tracked_dirs: set[bytes] = set()
+        sparse_dirs: set[bytes] = set()
+        for path in list(tracked) + list(conflicts):
+            parts = path.split(b"/")
+            for i in range(1, len(parts)):
+                tracked_dirs.add(b"/".join(parts[:i]))
+        for e in stage0:
+            if e.mode == S_IFDIR:
+                sparse_dirs.add(e.path.rstrip(b"/"))
+
+        codes: dict[bytes, list[str]] = {}
+        staged = self.staged(stage0)
+        for path, x in staged.items():
+            codes[path] = [x, " "]
+        if first_only and (staged or conflicts):
+            return Status(["dirty"], bool(conflicts))
+
+        untracked: list[bytes] = []
+        seen: set[bytes] = set()
+        pending = [(self.worktree, b"")]
+        while pending:
+            abs_dir, rel_dir = pending.pop()
+            try:
+                with os.scandir(abs_dir) as it:
+                    dir_entries = list(it)
+            except OSError:
+                continue
+            for entry in dir_entries:
+                name = os.fsencode(entry.name)
+                rel = rel_dir + name
+                if not rel_dir and name == b".git":
+                    continue
+                if rel in tracked:
+                    seen.add(rel)
+                    try:
+                        st: os.stat_result | None = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        st = None
+                    y = self.worktree_change(tracked[rel], st)
+                    if y:
+                        codes.setdefault(rel, [" ", " "])[1] = y
+                        if first_only:
+                            return Status(["dirty"])
+                    continue
+                if rel in conflicts:
+                    continue
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if is_dir and rel in tracked_dirs:
+                    if rel not in sparse_dirs:
+                        pending.append((entry.path, rel + b"/"))
+                    continue
+                if is_dir and rel in sparse_dirs:
+                    continue
+                rel_text = os.fsdecode(rel)
+                if is_dir:
+                    if self._ignored(rel_text, True):
+                        continue
+                    if os.path.exists(os.path.join(entry.path, ".git")) or \
+                            self._has_untracked_content(entry.path, rel_text):
+                        untracked.append(rel + b"/")
+                elif not self._ignored(rel_text, False):
+                    untracked.append(rel)
+                if untracked and first_only:
+                    return Status(["dirty"])
+        for path, e in tracked.items():
+            if path not in seen:
+                y = self.worktree_change(e, None)
+                if y:
+                    codes.setdefault(path, [" ", " "])[1] = y
+                    if first_only:
+                        return Status(["dirty"])
+
+        lines_by_path: dict[bytes, str] = {}
+        renamed = self._exact_renames(codes, tracked)
+        for path, (x, y) in codes.items():
+            if path in renamed:
+                continue
+            lines_by_path[path] = f"{x}{y} {quote_path(path, self.quote_non_ascii)}"
+        for new, old in renamed.items():
+            y = codes[new][1]
+            lines_by_path[new] = (f"R{y} {quote_path(old, self.quote_non_ascii)} -> "
+                                  f"{quote_path(new, self.quote_non_ascii)}")
+        for path, mask in conflicts.items():
+            lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, self.quote_non_ascii)}"
+        lines = [lines_by_path[p] for p in sorted(lines_by_path)]
+        lines += [f"?? {quote_path(p, self.quote_non_ascii)}" for p in sorted(untracked)]
+        return Status(lines, bool(conflicts))
+
+    def _exact_renames(self, codes: dict[bytes, list[str]],
+                       tracked: dict[bytes, IndexEntry]) -> dict[bytes, bytes]:
+        """Staged deletion + staged addition of the same blob → ``R  old -> new``."""
+        deleted = [p for p, (x, _) in codes.items() if x == "D"]
+        added = [p for p, (x, _) in codes.items() if x == "A"]
+        if not deleted or not added or self.repo.ref_sha("HEAD") is None:
+            return {}
+        head_tree = self.repo.commit_tree(self.repo.ref_sha("HEAD") or "")
+        old_shas: dict[str, bytes] = {}
+        for path in sorted(deleted):
+            found = self._lookup(head_tree, path)
+            if found is not None and found[0] != S_IFGITLINK:
+                old_shas.setdefault(found[1], path)
+        renames: dict[bytes, bytes] = {}
+        for path in sorted(added):
+            e = tracked.get(path)
+            if e is not None and e.sha in old_shas and e.mode != S_IFGITLINK:
+                old = old_shas.pop(e.sha)
+                renames[path] = old
+                codes.pop(old, None)
+        return renames
+
+    def _lookup(self, tree: str, path: bytes) -> tuple[int, str] | None:
+        *parents, name = path.split(b"/")
+        for part in parents:
+            entry = _parse_tree(self.repo.read_object(tree)[1]).get(part)
+            if entry is None or entry[0] != S_IFDIR:
+                return None
+            tree = entry[1]
+        return _parse_tree(self.repo.read_object(tree)[1]).get(name)
+
+
+def status(repo: Repo, *, first_only: bool = False) -> Status:
+    return StatusComputer(repo).compute(first_only=first_only)

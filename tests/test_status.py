@@ -1,0 +1,219 @@
+"""Our porcelain lines and clean verdict against real ``git status --porcelain``."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ayjnt_hooks.errors import AyjntError
+from ayjnt_hooks.gitrepo import discover
+from ayjnt_hooks.status import status
+
+BASE = """
+git init -q -b main .
+mkdir -p dir/sub
+printf 'hello\\n' > a.txt
+printf 'b\\n' > dir/b.txt
+printf 'c\\n' > dir/sub/c.txt
+git add . && git commit -qm init
+"""
+
+# (id, bash run in the repo after BASE, compare lines too (False: verdict only))
+SCENARIOS: list[tuple[str, str, bool]] = [
+    ("clean", "", True),
+    ("modified-size", "echo more >> a.txt", True),
+    ("modified-same-size", "printf 'HELLO\\n' > a.txt; touch -d '+5 seconds' a.txt", True),
+    ("staged-new", "echo n > new.txt; git add new.txt", True),
+    ("staged-modification", "echo x >> a.txt; git add a.txt", True),
+    ("MM", "echo x >> a.txt; git add a.txt; echo y >> a.txt", True),
+    ("MM-back-to-head", "echo x >> a.txt; git add a.txt; printf 'hello\\n' > a.txt", True),
+    ("untracked-file", "echo u > u.txt", True),
+    ("untracked-in-tracked-dir", "echo u > dir/u.txt", True),
+    ("untracked-dir", "mkdir -p newdir/x; echo u > newdir/x/f", True),
+    ("ignored-file", "echo 'u.txt' > .git/info/exclude; echo u > u.txt", True),
+    ("ignored-dir-content", "printf 'build/\\n' > .gitignore; git add .gitignore; "
+     "git commit -qm gi; mkdir build; echo x > build/o", True),
+    ("dir-star-negation", "printf 'cache/*\\n!cache/keep\\n' > .gitignore; git add .gitignore; "
+     "git commit -qm gi; mkdir cache; echo 1 > cache/keep; echo 2 > cache/drop", True),
+    ("untracked-dir-only-ignored", "printf '*.log\\n' > .gitignore; git add .gitignore; "
+     "git commit -qm gi; mkdir logs; echo 1 > logs/a.log", True),
+    ("deleted-unstaged", "rm dir/b.txt", True),
+    ("deleted-staged", "git rm -q dir/b.txt", True),
+    ("deleted-dir", "rm -r dir", True),
+    ("chmod-x", "chmod +x a.txt", True),
+    ("chmod-x-staged", "chmod +x a.txt; git add a.txt", True),
+    ("chmod-x-filemode-false", "git config core.fileMode false; chmod +x a.txt", True),
+    ("touched-same-content", "touch -d '+5 seconds' a.txt", True),
+    ("nested-gitignore", "printf '*.tmp\\n!keep.tmp\\n' > dir/.gitignore; "
+     "echo 1 > dir/keep.tmp; echo 2 > dir/x.tmp; echo 3 > x.tmp", True),
+    ("untracked-empty-dir", "mkdir -p emptydir/deeper", True),
+    ("excludesfile-tilde", "printf 'secret\\n' > ~/.myignore; "
+     "git config core.excludesFile '~/.myignore'; echo s > secret", True),
+    ("xdg-global-ignore", "mkdir -p \"$XDG_CONFIG_HOME/git\"; "
+     "printf 'xdg.txt\\n' > \"$XDG_CONFIG_HOME/git/ignore\"; echo 1 > xdg.txt", True),
+    ("double-star", "printf '**/tmp/\\n' > .gitignore; mkdir -p dir/sub/tmp; "
+     "echo 1 > dir/sub/tmp/x", True),
+    ("tracked-file-matching-ignore", "printf 'a.txt\\n' > .gitignore; echo z >> a.txt", True),
+    ("symlink-tracked-changed", "ln -s a.txt link; git add link; git commit -qm l; "
+     "rm link; ln -s dir/b.txt link", True),
+    ("symlink-tracked-clean", "ln -s a.txt link; git add link; git commit -qm l", True),
+    ("file-to-symlink", "printf 'a.txt' > f; git add f; git commit -qm f; rm f; "
+     "ln -s a.txt f", True),
+    ("untracked-symlink-to-dir", "ln -s dir dirlink", True),
+    ("intent-to-add", "echo i > ita.txt; git add -N ita.txt", True),
+    ("assume-unchanged", "git update-index --assume-unchanged a.txt; echo z >> a.txt", True),
+    ("skip-worktree", "git update-index --skip-worktree dir/b.txt; rm dir/b.txt", True),
+    ("sparse-checkout-cone", "git sparse-checkout set --cone dir/sub 2>/dev/null; "
+     "echo x >> dir/sub/c.txt", True),
+    ("autocrlf-checked-out", "git config core.autocrlf true; rm a.txt; git checkout -- a.txt",
+     True),
+    ("autocrlf-crlf-over-lf", "git config core.autocrlf true; printf 'hello\\r\\n' > a.txt",
+     True),
+    ("gitattributes-eol-crlf", "printf '*.txt eol=crlf\\n' > .gitattributes; git add "
+     ".gitattributes; git commit -qm attrs; rm a.txt; git checkout -- a.txt", True),
+    ("unicode-and-space-names", "echo 1 > 'déjà vu.txt'; echo 2 > 'tab\there'; "
+     "echo 3 > 'q\"uote'", True),
+    ("racy-trustctime-false", "git config core.trustctime false; "
+     "m=$(stat -c %y a.txt); printf 'jello\\n' > a.txt; touch -d \"$m\" a.txt; "
+     "touch -d \"$m\" .git/index", True),
+    ("staged-rename", "git mv a.txt renamed.txt", True),
+    ("staged-rename-then-modified", "git mv a.txt renamed.txt; echo z >> renamed.txt", True),
+    ("staged-type-change", "rm a.txt; ln -s dir a.txt; git add a.txt", True),
+    ("file-replaced-by-dir", "rm a.txt; mkdir a.txt; echo 1 > a.txt/inner", True),
+    ("index-v4", "git update-index --index-version 4; echo z >> dir/b.txt", True),
+    ("untracked-cache", "git config core.untrackedCache true; git update-index "
+     "--untracked-cache; git status >/dev/null; echo u > dir/u.txt", True),
+    ("sparse-index-clean", "git sparse-checkout set --cone dir/sub 2>/dev/null; "
+     "git config index.sparse true; git sparse-checkout reapply 2>/dev/null", True),
+    ("untracked-nested-repo", "mkdir nested; git -C nested init -q; "
+     "echo 1 > nested/f", True),
+    ("tracked-in-ignored-dir", "printf 'build/\\n' > .gitignore; mkdir build; echo 1 > "
+     "build/t; git add -f build/t .gitignore; git commit -qm b; echo 2 >> build/t; "
+     "echo 3 > build/u", True),
+    ("ignorecase", "git config core.ignorecase true; printf '*.LOG\\n' > .gitignore; "
+     "echo 1 > x.log", True),
+    ("reinclude-parent", "printf 'dist/\\n!dist/\\ndist/*\\n!dist/keep.txt\\n' > .gitignore; "
+     "mkdir dist; echo 1 > dist/keep.txt; echo 2 > dist/drop", True),
+    ("anchored-dir-pattern", "printf '/data/\\n' > .gitignore; echo 1 > data; mkdir -p sub/data; "
+     "echo 2 > sub/data/x", True),
+    ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
+     "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
+]
+
+
+def _run(cwd: Path, script: str) -> None:
+    subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True)
+
+
+def _tree_hashes(root: Path) -> dict[str, str]:
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                out[p] = "link:" + os.readlink(p)
+                continue
+            st = os.stat(p)
+            with open(p, "rb") as f:
+                out[p] = hashlib.sha1(f.read()).hexdigest() + f":{st.st_mtime_ns}"
+    return out
+
+
+def git_porcelain(cwd: Path) -> list[str]:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True,
+                          env=env, check=True)
+    return proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _run(root, BASE)
+    return root
+
+
+@pytest.mark.parametrize(("script", "lines_too"),
+                         [pytest.param(s, lines, id=i) for i, s, lines in SCENARIOS])
+def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
+    _run(repo, script)
+    before = _tree_hashes(repo)
+    ours = status(discover(str(repo)))
+    verdict = status(discover(str(repo)), first_only=True)
+    assert _tree_hashes(repo) == before, "status must not write anything"
+    theirs = git_porcelain(repo)
+    assert ours.clean == (not theirs)
+    assert verdict.clean == (not theirs)
+    if lines_too:
+        assert ours.lines == theirs
+
+
+def test_no_commits_empty(tmp_path: Path) -> None:
+    _run(tmp_path, "git init -q .")
+    assert status(discover(str(tmp_path))).lines == git_porcelain(tmp_path) == []
+
+
+def test_no_commits_staged(tmp_path: Path) -> None:
+    _run(tmp_path, "git init -q .; echo a > a.txt; git add a.txt; echo b > b.txt")
+    assert status(discover(str(tmp_path))).lines == git_porcelain(tmp_path)
+
+
+def test_merge_conflict(repo: Path) -> None:
+    _run(repo, "git checkout -qb other; echo o > a.txt; echo n > both.txt; git add .; "
+               "git commit -qm o; git checkout -q main; echo m > a.txt; echo m > both.txt; "
+               "git add .; git commit -qm m; git merge other >/dev/null 2>&1 || true")
+    ours = status(discover(str(repo)))
+    assert ours.lines == git_porcelain(repo)
+    assert ours.conflicted
+
+
+@pytest.mark.parametrize("script", [
+    pytest.param("", id="clean"),
+    pytest.param("echo x >> sm/f", id="modified-inside"),
+    pytest.param("cd sm && echo y > g && git add g && git commit -qm y", id="new-commit"),
+])
+def test_submodule(repo: Path, tmp_path: Path, script: str) -> None:
+    sub = tmp_path / "subsrc"
+    sub.mkdir()
+    _run(sub, "git init -q -b main .; echo 1 > f; git add f; git commit -qm s")
+    _run(repo, f"git -c protocol.file.allow=always submodule add -q {sub} sm; "
+               "git commit -qm sm")
+    _run(repo, script)
+    ours = status(discover(str(repo)))
+    assert ours.lines == git_porcelain(repo)
+
+
+def test_linked_worktree_with_common_exclude(repo: Path, tmp_path: Path) -> None:
+    wt = tmp_path / "wt"
+    _run(repo, f"git worktree add -q {wt} -b wtb; printf 'secret.txt\\n' >> .git/info/exclude")
+    _run(wt, "echo s > secret.txt; echo z >> a.txt; echo u > u.txt")
+    ours = status(discover(str(wt)))
+    assert ours.lines == git_porcelain(wt) == [" M a.txt", "?? u.txt"]
+
+
+def test_split_index_is_refused(repo: Path) -> None:
+    _run(repo, "git config core.splitIndex true; git update-index --split-index; "
+               "echo n > new.txt; git add new.txt")
+    with pytest.raises(AyjntError, match=r"unsupported index format \(split index\)"):
+        status(discover(str(repo)))
+
+
+def test_corrupt_index(repo: Path) -> None:
+    data = (repo / ".git" / "index").read_bytes()
+    (repo / ".git" / "index").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(AyjntError, match="corrupt git index"):
+        status(discover(str(repo)))
+
+
+def test_git_index_file_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(repo, "cp .git/index .git/alt-index; echo x >> a.txt; "
+               "GIT_INDEX_FILE=.git/alt-index git add a.txt")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GIT_INDEX_FILE", ".git/alt-index")
+    assert status(discover(str(repo))).lines == ["M  a.txt"]
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert status(discover(str(repo))).lines == [" M a.txt"]
