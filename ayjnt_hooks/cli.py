@@ -94,6 +94,41 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return guarded(body, json_mode=args.json)
 
 
+# ---------------------------------------------------------------- status
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .gitrepo import discover
+    from .history import branch_facts
+    from .status import status
+
+    def body() -> int:
+        repo = discover(args.cwd if args.cwd is not None else os.getcwd())
+        st = status(repo)
+        facts = branch_facts(repo)
+        data = {"clean": st.clean, "porcelain": st.lines, "branch": facts.branch,
+                "detached": facts.detached, "unborn": facts.unborn, "upstream": facts.upstream,
+                "ahead": facts.ahead, "behind": facts.behind, "shallow": facts.shallow}
+        if args.json:
+            emit_json(data, [])
+            return EXIT_OK
+        where = "detached HEAD" if facts.detached else f"branch {facts.branch}"
+        if facts.unborn:
+            where += " (no commits yet)"
+        out = [where]
+        if facts.upstream:
+            out.append(f"{facts.upstream}: {facts.ahead} ahead, {facts.behind} behind")
+        elif facts.branch and not facts.unborn:
+            out.append(f"no origin/{facts.branch}")
+        if facts.shallow:
+            out.append("shallow clone: counts cover only the commits present")
+        out.append("working tree: clean" if st.clean else "working tree: dirty")
+        out += [f"  {line}" for line in st.lines]
+        sys.stdout.write("\n".join(out) + "\n")
+        return EXIT_OK
+
+    return guarded(body, json_mode=args.json)
+
+
 # ---------------------------------------------------------------- entry
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="exit 1 when a lockfile change is pending")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
+    p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_status)
     return parser
 
 

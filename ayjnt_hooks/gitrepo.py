@@ -11,13 +11,14 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import AyjntError
 
 if TYPE_CHECKING:
     from dulwich.config import StackedConfig
     from dulwich.object_store import DiskObjectStore
+    from dulwich.objects import ObjectID
 
 ZERO_SHA = "0" * 40
 S_IFGITLINK = 0o160000
@@ -148,10 +149,11 @@ class Repo:
 
     def read_object(self, sha: str) -> tuple[int, bytes]:
         """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag."""
-        return self.objects.get_raw(sha.encode())  # type: ignore[return-value]
+        type_num, data = self.objects.get_raw(cast("ObjectID", sha.encode()))
+        return type_num, data
 
     def has_object(self, sha: str) -> bool:
-        return sha.encode() in self.objects
+        return cast("ObjectID", sha.encode()) in self.objects
 
     def commit_tree(self, sha: str) -> str:
         type_num, data = self.read_object(sha)
@@ -213,7 +215,8 @@ def discover(start: str) -> Repo:
             parent = os.path.dirname(current)
             if parent == current:
                 raise NotARepo("fatal: not a git repository (or any of the parent "
-                               "directories): .git")
+                               "directories): .git",
+                               hint=f"run it inside a git checkout ({start} is not in one)")
             current = parent
         worktree = current
         if env.get("GIT_WORK_TREE"):

@@ -450,7 +450,8 @@ class StatusComputer:
             lines_by_path[new] = (f"R{y} {quote_path(old, self.quote_non_ascii)} -> "
                                   f"{quote_path(new, self.quote_non_ascii)}")
         for path, mask in conflicts.items():
-            lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, self.quote_non_ascii)}"
+            quoted = quote_path(path, self.quote_non_ascii)
+            lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quoted}"
         lines = [lines_by_path[p] for p in sorted(lines_by_path)]
         lines += [f"?? {quote_path(p, self.quote_non_ascii)}" for p in sorted(untracked)]
         return Status(lines, bool(conflicts))

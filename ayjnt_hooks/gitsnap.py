@@ -1,0 +1,165 @@
+"""Git-backed snapshots for the engine: the index being committed, or a commit's tree.
+
+Both read only the ayjnt project's ``agents/``, ``workflows/`` and ``.ayjnt/migrations.json``
+(under ``DIR/`` for a project in a subfolder), so their cost does not grow with the rest of the
+repository. Symlinks and gitlinks are skipped, as ayjnt's glob skips them on disk.
+"""
+from __future__ import annotations
+
+from .errors import AyjntError
+from .gitrepo import S_IFDIR, Index, Repo
+from .status import _parse_tree
+
+_REGULAR = (0o100644, 0o100755, 0o100664)
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}/{path}" if prefix else path
+
+
+class CommitSnapshot:
+    def __init__(self, repo: Repo, commit: str, prefix: str = "", label: str | None = None):
+        self.repo = repo
+        self.commit = commit
+        self.prefix = prefix.strip("/")
+        self.label = label or commit[:7]
+        self._tree = repo.commit_tree(commit)
+
+    def display(self, path: str) -> str:
+        return f"{_join(self.prefix, path)} (in {self.label})"
+
+    def _lookup(self, path: str) -> tuple[int, str] | None:
+        tree = self._tree
+        parts = [p for p in _join(self.prefix, path).split("/") if p]
+        for i, part in enumerate(parts):
+            entry = _parse_tree(self.repo.read_object(tree)[1]).get(part.encode())
+            if entry is None:
+                return None
+            if i == len(parts) - 1:
+                return entry
+            if entry[0] != S_IFDIR:
+                return None
+            tree = entry[1]
+        return (S_IFDIR, tree)
+
+    def exists(self, path: str) -> bool:
+        return self._lookup(path) is not None
+
+    def files_under(self, folder: str) -> list[str]:
+        entry = self._lookup(folder)
+        if entry is None:
+            return []
+        if entry[0] != S_IFDIR:
+            raise AyjntError(f"{self.display(folder)} is a file, but ayjnt expects a folder "
+                             f"there (agents/<route>/agent.ts). Move the file away or rename it.")
+        found: list[str] = []
+        pending = [(entry[1], folder)]
+        while pending:
+            tree, rel = pending.pop()
+            for name, (mode, sha) in _parse_tree(self.repo.read_object(tree)[1]).items():
+                child = f"{rel}/{name.decode('utf-8', 'surrogateescape')}"
+                if mode == S_IFDIR:
+                    pending.append((sha, child))
+                elif mode in _REGULAR:
+                    found.append(child)
+        return sorted(found)
+
+    def read(self, path: str) -> bytes | None:
+        entry = self._lookup(path)
+        if entry is None:
+            return None
+        if entry[0] == S_IFDIR:
+            raise AyjntError(f"{self.display(path)} is a folder, but ayjnt expects a file there.")
+        if entry[0] not in _REGULAR:
+            return None  # a symlink or submodule: ayjnt would not read it as a file here
+        return self.repo.read_object(entry[1])[1]
+
+
+class IndexSnapshot:
+    """The stage-0 entries of an index (``$GIT_INDEX_FILE`` under ``git commit -a``)."""
+
+    def __init__(self, repo: Repo, index: Index, prefix: str = "") -> None:
+        self.repo = repo
+        self.prefix = prefix.strip("/")
+        self._files: dict[str, str] = {}
+        self._sparse: dict[str, str] = {}
+        self._conflicted: set[str] = set()
+        for e in index.entries:
+            path = e.path.decode("utf-8", "surrogateescape")
+            if e.stage:
+                self._conflicted.add(path)
+            elif e.mode == S_IFDIR:
+                self._sparse[path.rstrip("/")] = e.sha
+            elif e.mode in _REGULAR and not e.intent_to_add:
+                self._files[path] = e.sha
+
+    def display(self, path: str) -> str:
+        return f"{_join(self.prefix, path)} (staged)"
+
+    def _sparse_parent(self, full: str) -> tuple[str, str] | None:
+        for d, sha in self._sparse.items():
+            if full.startswith(d + "/") or full == d:
+                return d, sha
+        return None
+
+    def exists(self, path: str) -> bool:
+        full = _join(self.prefix, path)
+        if full in self._files or full in self._conflicted:
+            return True
+        if any(p.startswith(full + "/") for p in self._files):
+            return True
+        sparse = self._sparse_parent(full)
+        if sparse is None:
+            return False
+        d, tree = sparse
+        return full == d or CommitSnapshotFromTree(self.repo, tree, d).exists(full[len(d) + 1:])
+
+    def files_under(self, folder: str) -> list[str]:
+        full = _join(self.prefix, folder)
+        if full in self._files:
+            raise AyjntError(f"{self.display(folder)} is a file, but ayjnt expects a folder "
+                             f"there (agents/<route>/agent.ts). Move the file away or rename it.")
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        found = [p[cut:] for p in self._files if p.startswith(full + "/")]
+        for d, sha in self._sparse.items():
+            if d.startswith(full + "/") or d == full:
+                found += self._tree_files(sha, d[cut:])
+            elif full.startswith(d + "/"):  # the folder sits inside a sparse directory
+                inner = CommitSnapshotFromTree(self.repo, sha, d)
+                found += [f"{d}/{p}"[cut:] for p in inner.files_under(full[len(d) + 1:])]
+        return sorted(found)
+
+    def _tree_files(self, tree: str, rel: str) -> list[str]:
+        out: list[str] = []
+        for name, (mode, sha) in _parse_tree(self.repo.read_object(tree)[1]).items():
+            child = f"{rel}/{name.decode('utf-8', 'surrogateescape')}"
+            if mode == S_IFDIR:
+                out += self._tree_files(sha, child)
+            elif mode in _REGULAR:
+                out.append(child)
+        return out
+
+    def read(self, path: str) -> bytes | None:
+        full = _join(self.prefix, path)
+        if full in self._conflicted:
+            raise AyjntError(f"{full} has unresolved merge conflicts in the index. Resolve them, "
+                             f"then `git add {full}`.", path=full)
+        sha = self._files.get(full)
+        if sha is None:
+            sparse = self._sparse_parent(full)
+            if sparse is None:
+                return None
+            d, tree = sparse
+            return CommitSnapshotFromTree(self.repo, tree, d).read(full[len(d) + 1:])
+        return self.repo.read_object(sha)[1]
+
+
+class CommitSnapshotFromTree(CommitSnapshot):
+    """A snapshot rooted at a bare tree id (used for sparse-index directories)."""
+
+    def __init__(self, repo: Repo, tree: str, label: str) -> None:
+        self.repo = repo
+        self.commit = tree
+        self.prefix = ""
+        self.label = label
+        self._tree = tree
