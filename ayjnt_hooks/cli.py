@@ -129,6 +129,37 @@ def cmd_status(args: argparse.Namespace) -> int:
     return guarded(body, json_mode=args.json)
 
 
+# ---------------------------------------------------------------- hooks
+
+STAGES = ("pre-commit", "pre-push", "manual")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .hooks import infer_stage, run_checks
+
+    which = "migrations" if args.command == "check-migrations" else "lockfile"
+    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    return guarded(lambda: run_checks(which, infer_stage(args.stage), cwd,
+                                      fix=getattr(args, "fix", False),
+                                      fix_deletions=getattr(args, "fix_deletions", False)))
+
+
+def cmd_hook_impl(args: argparse.Namespace) -> int:
+    from .rawhooks import hook_impl
+
+    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    return guarded(lambda: hook_impl(args.hook, cwd, args.hook_args))
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from .rawhooks import install, uninstall
+
+    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    if args.command == "install":
+        return guarded(lambda: install(cwd, args.hook or (), args.force))
+    return guarded(lambda: uninstall(cwd, args.hook or ()))
+
+
 # ---------------------------------------------------------------- entry
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +180,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_status)
+
+    for name, what in (("check-migrations", "fail when a lockfile change is pending in the "
+                        "snapshot being committed/pushed (hook ayjnt-migrations)"),
+                       ("check-lockfile", "fail when the lockfile being committed/pushed is "
+                        "unsound or rewrites history (hook ayjnt-lockfile)")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--stage", choices=STAGES,
+                       help="which snapshot to check (default: inferred from git/pre-commit)")
+        if name == "check-migrations":
+            p.add_argument("--fix", action="store_true",
+                           help="write the pending change into .ayjnt/migrations.json")
+            p.add_argument("--fix-deletions", action="store_true",
+                           help="with --fix: also write class deletions (destroys storage on "
+                                "deploy)")
+        p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("hook-impl", help=argparse.SUPPRESS)
+    p.add_argument("hook", choices=("pre-commit", "pre-push"))
+    p.add_argument("--cwd", type=existing_dir)
+    p.add_argument("hook_args", nargs="*")
+    p.set_defaults(func=cmd_hook_impl)
+
+    for name, what in (("install", "write plain git hooks (no pre-commit framework needed)"),
+                       ("uninstall", "remove the plain git hooks, restoring earlier ones")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--hook", action="append", choices=("pre-commit", "pre-push"),
+                       help="which hook (repeatable; default: both)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        if name == "install":
+            p.add_argument("--force", action="store_true",
+                           help="replace a hook we did not write (kept as <hook>.legacy and "
+                                "run first)")
+        p.set_defaults(func=cmd_install)
     return parser
 
 

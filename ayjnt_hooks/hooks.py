@@ -1,0 +1,278 @@
+"""The git-hook gates: ``ayjnt-migrations`` and ``ayjnt-lockfile``.
+
+Each check reads exactly the snapshot that is being committed or pushed:
+
+* pre-commit stage: the index git is committing (``$GIT_INDEX_FILE``, set by git);
+* pre-push stage: the pushed commit (``$PRE_COMMIT_TO_REF``; else ``$PRE_COMMIT_LOCAL_BRANCH``;
+  else ``HEAD``) — never the working tree, where an uncommitted fix could hide a stale commit;
+* manual stage (or a run outside git commit/push): the working tree.
+
+pre-commit exports no variable naming the stage, so it is inferred: ``--stage`` wins, then
+``$PRE_COMMIT_HOOK_STAGE`` (prek), then the push variables, then ``$GIT_INDEX_FILE``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from . import lockfile as lf
+from .errors import AyjntError
+from .history_check import diverges, first_difference, has_conflict_markers, soundness_problems
+from .report import ERROR, WARNING, Finding, paint
+from .scan import scan
+from .snapshot import Snapshot, WorkTree
+
+ZERO = "0" * 40
+PRE_COMMIT, PRE_PUSH, MANUAL = "pre-commit", "pre-push", "manual"
+
+
+def infer_stage(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    stage = os.environ.get("PRE_COMMIT_HOOK_STAGE")
+    if stage in (PRE_COMMIT, PRE_PUSH, MANUAL):
+        return stage
+    if stage in ("commit", "push"):
+        return {"commit": PRE_COMMIT, "push": PRE_PUSH}[stage]
+    if os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
+        return PRE_PUSH
+    if os.environ.get("GIT_INDEX_FILE"):
+        return PRE_COMMIT
+    return MANUAL
+
+
+@dataclass
+class Target:
+    """One snapshot to check, with how to name it to a person."""
+    snapshot: Snapshot
+    description: str
+    stage: str
+    project: str  # the project folder, relative to the repository root ("" at the top)
+    repo: Any = None
+    commit: str | None = None
+
+
+def project_prefix(repo: Any, cwd: str) -> str:
+    rel = os.path.relpath(os.path.realpath(cwd), os.path.realpath(repo.worktree))
+    if rel.startswith(".."):
+        raise AyjntError(f"--cwd {cwd} is outside the repository at {repo.worktree}.")
+    return "" if rel == "." else rel.replace(os.sep, "/")
+
+
+def resolve_targets(stage: str, cwd: str) -> list[Target]:
+    """The snapshot(s) the stage means (pre-push via pre-commit: one ref)."""
+    if stage == MANUAL:
+        return [Target(WorkTree(cwd), "the working tree", stage, "")]
+    from .gitrepo import discover, read_index
+    from .gitsnap import CommitSnapshot, IndexSnapshot
+
+    repo = discover(cwd)
+    prefix = project_prefix(repo, cwd)
+    if stage == PRE_COMMIT:
+        index = read_index(repo.index_file)
+        return [Target(IndexSnapshot(repo, index, prefix), "the index being committed", stage,
+                       prefix, repo)]
+    ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_LOCAL_BRANCH") \
+        or "HEAD"
+    sha = repo.rev_parse(ref)
+    if sha is None:
+        raise AyjntError(f"cannot resolve {ref!r} (the commit being pushed) in {repo.worktree}.")
+    return [Target(CommitSnapshot(repo, sha, prefix), f"commit {sha[:7]} being pushed", stage,
+                   prefix, repo, sha)]
+
+
+def block(hook: str, title: str, body: list[str], fix: str | None, severity: str = ERROR
+           ) -> str:
+    lines = [paint(f"{hook}: {title}", severity, sys.stdout)]
+    lines += [f"  {line}" if line else "" for line in body]
+    if fix:
+        lines.append(f"  fix: {fix}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ ayjnt-migrations
+
+def check_migrations(target: Target, cwd: str, *, fix: bool = False,
+                     fix_deletions: bool = False) -> list[tuple[Finding, str]]:
+    snap = target.snapshot
+    manifest = scan(snap)
+    lock = lf.parse_lockfile(snap.read(lf.LOCKFILE_PATH), snap.display(lf.LOCKFILE_PATH))
+    d = lf.diff(lock, manifest)
+    if not d.changes_lockfile:
+        return []
+    lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project else lf.LOCKFILE_PATH
+    body = lf.format_diff(d).split("\n")
+    fixed = _lockfile_on_disk_has_fix(cwd, manifest, target.stage)
+    if fixed and target.stage != MANUAL:
+        what = "staged" if target.stage == PRE_COMMIT else "committed"
+        step = f"git add {lock_name}" if target.stage == PRE_COMMIT else \
+            f"git add {lock_name} && git commit, then push again"
+        body += ["", f"The lockfile on disk already contains this change, but it is not {what}."]
+        fix_text = step
+    else:
+        fix_text = (f"run `ayjnt build`, then `git add {lock_name}`"
+                    + (" and commit" if target.stage == PRE_PUSH else "")
+                    + " (no Bun? add --fix to the hook's args)")
+    if fix:
+        fix_text = _write_fix(cwd, lock, d, fix_deletions, body) or fix_text
+    finding = Finding(ERROR, "pending-lockfile",
+                      f"lockfile change pending in {target.description}", lock_name,
+                      hint=fix_text)
+    text = block("ayjnt-migrations", f"a lockfile change is pending in {target.description} — "
+                  "not yet in .ayjnt/migrations.json", body, fix_text)
+    return [(finding, text)]
+
+
+def _lockfile_on_disk_has_fix(cwd: str, manifest: Any, stage: str) -> bool:
+    if stage == MANUAL:
+        return False
+    tree = WorkTree(cwd)
+    try:
+        on_disk = lf.parse_lockfile(tree.read(lf.LOCKFILE_PATH))
+        return not lf.diff(on_disk, manifest).changes_lockfile
+    except AyjntError:
+        return False
+
+
+def _write_fix(cwd: str, lock: Any, d: lf.Diff, fix_deletions: bool, body: list[str]
+               ) -> str | None:
+    if d.deleted and not fix_deletions:
+        body += ["", "Not fixed: this change deletes classes (their storage is destroyed on "
+                 "deploy). Re-run with --fix-deletions if that is intended."]
+        return None
+    new_bytes = lf.serialize(lf.apply_diff(lock, d))
+    path = os.path.join(cwd, ".ayjnt", "migrations.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(new_bytes)
+    body += ["", "Fixed: wrote the change into .ayjnt/migrations.json."]
+    return "review it, then `git add .ayjnt/migrations.json` and commit again"
+
+
+# ------------------------------------------------------------------ ayjnt-lockfile
+
+def check_lockfile(target: Target, *, from_ref: str | None = None,
+                   new_branch: bool = False) -> list[tuple[Finding, str]]:
+    snap = target.snapshot
+    lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project else lf.LOCKFILE_PATH
+    out: list[tuple[Finding, str]] = []
+    data = snap.read(lf.LOCKFILE_PATH)
+    if data is None:
+        return []
+    if has_conflict_markers(data):
+        text = block("ayjnt-lockfile", f"{lock_name} in {target.description} contains git "
+                      "merge-conflict markers (<<<<<<< / >>>>>>>)",
+                      ["A hand-merged lockfile can reorder or drop migrations."],
+                      f"git checkout --theirs {lock_name} (the branch you merged into), then "
+                      "re-run `ayjnt build` and commit the result")
+        return [(Finding(ERROR, "lockfile-conflict", "merge-conflict markers", lock_name), text)]
+    try:
+        lock = lf.parse_lockfile(data, lock_name)
+    except AyjntError as e:
+        text = block("ayjnt-lockfile", f"{lock_name} in {target.description} is invalid",
+                      e.message.split("\n"), e.hint or f"git checkout HEAD -- {lock_name}")
+        return [(Finding(ERROR, "lockfile-invalid", e.message, lock_name), text)]
+    problems = soundness_problems(lock)
+    if problems:
+        text = block("ayjnt-lockfile", f"{lock_name} in {target.description} is not a sound "
+                      "migration history", problems,
+                      f"restore the last good version (git log -p -- {lock_name}), then re-run "
+                      "`ayjnt build`")
+        out.append((Finding(ERROR, "lockfile-unsound", "; ".join(problems), lock_name), text))
+    if target.stage == PRE_PUSH and target.repo is not None:
+        out += _append_only(target, lock, lock_name, from_ref, new_branch)
+    return out
+
+
+def _lock_at(repo: Any, sha: str, prefix: str) -> dict[str, Any] | None:
+    from .gitsnap import CommitSnapshot
+
+    snap = CommitSnapshot(repo, sha, prefix)
+    data = snap.read(lf.LOCKFILE_PATH)
+    if data is None:
+        return None
+    try:
+        return lf.parse_lockfile(data, snap.display(lf.LOCKFILE_PATH))
+    except AyjntError:
+        return None
+
+
+def _append_only(target: Target, lock: dict[str, Any], lock_name: str, from_ref: str | None,
+                 new_branch: bool) -> list[tuple[Finding, str]]:
+    repo = target.repo
+    out: list[tuple[Finding, str]] = []
+    if from_ref and repo.has_object(from_ref):
+        base = _lock_at(repo, from_ref, target.project)
+        if base is not None:
+            diff = first_difference(base["migrations"], lock["migrations"])
+            if diff is not None:
+                i, was, now = diff
+                was_tag = was["tag"] if isinstance(was, dict) else "(none)"
+                now_tag = now["tag"] if isinstance(now, dict) else "(dropped)"
+                text = block(
+                    "ayjnt-lockfile",
+                    f"{lock_name} in {target.description} rewrites the remote's migration "
+                    "history",
+                    [f"entry #{i + 1}: the remote ({from_ref[:7]}) has {was_tag}, the push has "
+                     f"{now_tag}.",
+                     "Migrations are append-only: a rewritten, reordered or dropped entry "
+                     "makes production and the lockfile disagree."],
+                    f"git fetch && git rebase origin/<branch>, keep the remote's "
+                    f"{lock_name}, re-run `ayjnt build`, commit the lockfile, push again")
+                out.append((Finding(ERROR, "lockfile-diverged",
+                                    f"entry #{i + 1}: remote {was_tag}, pushed {now_tag}",
+                                    lock_name), text))
+    if new_branch:
+        for name in ("refs/remotes/origin/HEAD", "refs/remotes/origin/main"):
+            sha = repo.ref_sha(name)
+            if sha is None:
+                continue
+            base = _lock_at(repo, sha, target.project)
+            if base is not None and diverges(base["migrations"], lock["migrations"]):
+                short = name.rsplit("/", 2)[-2] + "/" + name.rsplit("/", 1)[-1]
+                text = block("ayjnt-lockfile", f"warning: {lock_name} on this new branch "
+                              f"diverges from {short}'s", [
+                                  "Merging it will conflict on the lockfile."],
+                              f"rebase on {short} and re-run `ayjnt build` before merging",
+                              WARNING)
+                out.append((Finding(WARNING, "lockfile-will-conflict", text, lock_name), text))
+            break
+    return out
+
+
+def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
+               fix_deletions: bool = False) -> int:
+    """Entry for ``ayjnt-hooks check-migrations|check-lockfile`` (pre-commit framework)."""
+    results: list[tuple[Finding, str]] = []
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
+    new_branch = False
+    if stage == PRE_PUSH and not from_ref:
+        new_branch = True
+    elif stage == PRE_PUSH and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
+        remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
+        branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
+        new_branch = _safe_ref(cwd, f"refs/remotes/{remote}/{branch}") is None
+    for target in resolve_targets(stage, cwd):
+        if which == "migrations":
+            results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
+        else:
+            results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+    return emit(results)
+
+
+def _safe_ref(cwd: str, name: str) -> str | None:
+    from .gitrepo import discover
+
+    return discover(cwd).ref_sha(name)
+
+
+def emit(results: list[tuple[Finding, str]]) -> int:
+    for _, text in results:
+        sys.stdout.write(text + "\n")
+    from .report import github_annotations
+
+    for line in github_annotations([f for f, _ in results]):
+        sys.stdout.write(line + "\n")
+    return 1 if any(f.severity == ERROR for f, _ in results) else 0

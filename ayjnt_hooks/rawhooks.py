@@ -1,0 +1,168 @@
+"""Plain git hooks for teams without the pre-commit framework: install, uninstall, run.
+
+The installed scripts call ``<python> -m ayjnt_hooks hook-impl <hook>`` with the interpreter
+that installed them. The pre-push hook reads git's stdin and checks every pushed ref (pre-commit
+itself only checks the first).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from .errors import AyjntError
+from .hooks import (
+    PRE_COMMIT,
+    PRE_PUSH,
+    ZERO,
+    Target,
+    block,
+    check_lockfile,
+    check_migrations,
+    emit,
+    project_prefix,
+)
+from .report import WARNING, Finding
+
+MARKER = "# ayjnt-hooks: managed hook"
+HOOKS = ("pre-commit", "pre-push")
+
+
+def hooks_dir(repo: object) -> str:
+    from .gitrepo import Repo
+
+    assert isinstance(repo, Repo)
+    custom = repo.config_get("core", "hookspath")
+    if custom:
+        custom = os.path.expanduser(custom)
+        return custom if os.path.isabs(custom) else os.path.join(repo.worktree or "", custom)
+    return os.path.join(repo.commondir, "hooks")
+
+
+def _is_ours(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return MARKER in f.read(4096)
+    except OSError:
+        return False
+
+
+def script(hook: str, project: str) -> str:
+    cwd_args = f" --cwd {shlex.quote(project)}" if project else ""
+    return (f"#!/bin/sh\n{MARKER} ({hook}); written by `ayjnt-hooks install`, removed by "
+            f"`ayjnt-hooks uninstall`.\n"
+            f"exec {shlex.quote(sys.executable)} -m ayjnt_hooks hook-impl {hook}{cwd_args} "
+            f'"$@"\n')
+
+
+def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
+    from .gitrepo import discover
+
+    repo = discover(cwd)
+    project = project_prefix(repo, cwd)
+    directory = hooks_dir(repo)
+    os.makedirs(directory, exist_ok=True)
+    status = 0
+    for hook in hooks or HOOKS:
+        path = os.path.join(directory, hook)
+        legacy = path + ".legacy"
+        if os.path.lexists(path) and not _is_ours(path):
+            if not force:
+                sys.stderr.write(f"ayjnt-hooks: refusing to overwrite {path}: it was not "
+                                 f"written by ayjnt-hooks.\n  fix: ayjnt-hooks install --hook "
+                                 f"{hook} --force (keeps it as {hook}.legacy and runs it "
+                                 "first)\n")
+                status = 1
+                continue
+            if os.path.lexists(legacy):
+                sys.stderr.write(f"ayjnt-hooks: {legacy} already exists; move it away "
+                                 "first.\n")
+                status = 1
+                continue
+            os.rename(path, legacy)
+            sys.stdout.write(f"kept the previous {hook} hook as {legacy}\n")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(script(hook, project))
+        os.chmod(path, 0o755)
+        sys.stdout.write(f"installed {path}\n")
+    return status
+
+
+def uninstall(cwd: str, hooks: Sequence[str]) -> int:
+    from .gitrepo import discover
+
+    directory = hooks_dir(discover(cwd))
+    for hook in hooks or HOOKS:
+        path = os.path.join(directory, hook)
+        if not _is_ours(path):
+            if os.path.lexists(path):
+                sys.stdout.write(f"left {path} alone (not written by ayjnt-hooks)\n")
+            continue
+        os.remove(path)
+        legacy = path + ".legacy"
+        if os.path.lexists(legacy):
+            os.rename(legacy, path)
+            sys.stdout.write(f"restored {path} from {hook}.legacy\n")
+        else:
+            sys.stdout.write(f"removed {path}\n")
+    return 0
+
+
+def _run_legacy(hook: str, argv: Sequence[str], stdin: bytes | None) -> int:
+    from .gitrepo import discover
+
+    legacy = os.path.join(hooks_dir(discover(os.getcwd())), hook + ".legacy")
+    if not os.access(legacy, os.X_OK):
+        return 0
+    return subprocess.run([legacy, *argv], input=stdin).returncode
+
+
+def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
+    """What an installed raw hook runs."""
+    stdin = sys.stdin.buffer.read() if hook == PRE_PUSH else None
+    code = _run_legacy(hook, argv, stdin)
+    if code:
+        return code
+    from .gitrepo import discover, read_index
+    from .gitsnap import CommitSnapshot, IndexSnapshot
+
+    repo = discover(cwd)
+    prefix = project_prefix(repo, cwd)
+    results: list[tuple[Finding, str]] = []
+    if hook == PRE_COMMIT:
+        target = Target(IndexSnapshot(repo, read_index(repo.index_file), prefix),
+                        "the index being committed", PRE_COMMIT, prefix, repo)
+        results += check_migrations(target, cwd)
+        results += check_lockfile(target)
+        return emit(results)
+    remote = argv[0] if argv else "origin"
+    for line in (stdin or b"").decode("utf-8", "surrogateescape").splitlines():
+        parts = line.rsplit(" ", 3)
+        if len(parts) != 4:
+            continue
+        local_ref, local_sha, remote_ref, remote_sha = parts
+        if local_sha == ZERO:
+            continue  # a deletion pushes no content
+        label = f"{local_ref} → {remote_ref}"
+        try:
+            snap = CommitSnapshot(repo, local_sha, prefix, label=local_sha[:7])
+        except AyjntError:
+            continue  # not a commit (e.g. a tag of a tree): nothing ayjnt reads
+        target = Target(snap, f"{label} ({local_sha[:7]})", PRE_PUSH, prefix, repo, local_sha)
+        from_ref = None
+        new_branch = remote_sha == ZERO and remote_ref.startswith("refs/heads/")
+        if remote_sha != ZERO:
+            if repo.has_object(remote_sha):
+                from_ref = remote_sha
+            else:
+                text = block("ayjnt-lockfile", f"cannot check {label} against the remote: its "
+                              f"tip {remote_sha[:7]} is not in this clone", [],
+                              f"git fetch {remote}, then push again", WARNING)
+                results.append((Finding(WARNING, "remote-unknown", text), text))
+        results += check_migrations(target, cwd)
+        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+    return emit(results)
+
+
