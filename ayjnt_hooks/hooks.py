@@ -104,7 +104,7 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
         return []
     lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project else lf.LOCKFILE_PATH
     body = lf.format_diff(d).split("\n")
-    fixed = _lockfile_on_disk_has_fix(cwd, manifest, target.stage)
+    fixed = _lockfile_on_disk_has_fix(cwd, manifest, target)
     if fixed and target.stage != MANUAL:
         what = "staged" if target.stage == PRE_COMMIT else "committed"
         step = f"git add {lock_name}" if target.stage == PRE_COMMIT else \
@@ -125,12 +125,20 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     return [(finding, text)]
 
 
-def _lockfile_on_disk_has_fix(cwd: str, manifest: Any, stage: str) -> bool:
-    if stage == MANUAL:
+def _lockfile_on_disk_has_fix(cwd: str, manifest: Any, target: Target) -> bool:
+    if target.stage == MANUAL:
         return False
-    tree = WorkTree(cwd)
+    data = WorkTree(cwd).read(lf.LOCKFILE_PATH)
+    if target.stage == PRE_COMMIT:
+        from .stashed import apply_to, stashed_patch
+
+        patch = stashed_patch()  # pre-commit hid unstaged edits: look at them there
+        lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project \
+            else lf.LOCKFILE_PATH
+        if patch is not None:
+            data = apply_to(patch, lock_name, data or b"") or data
     try:
-        on_disk = lf.parse_lockfile(tree.read(lf.LOCKFILE_PATH))
+        on_disk = lf.parse_lockfile(data)
         return not lf.diff(on_disk, manifest).changes_lockfile
     except AyjntError:
         return False

@@ -150,7 +150,8 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
             snap = CommitSnapshot(repo, local_sha, prefix, label=local_sha[:7])
         except AyjntError:
             continue  # not a commit (e.g. a tag of a tree): nothing ayjnt reads
-        target = Target(snap, f"{label} ({local_sha[:7]})", PRE_PUSH, prefix, repo, local_sha)
+        target = Target(snap, f"commit {local_sha[:7]} being pushed ({label})", PRE_PUSH,
+                        prefix, repo, local_sha)
         from_ref = None
         new_branch = remote_sha == ZERO and remote_ref.startswith("refs/heads/")
         if remote_sha != ZERO:

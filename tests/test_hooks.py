@@ -1,0 +1,246 @@
+"""The hook checks in-process (each stage's snapshot), and the raw git hooks end to end."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ayjnt_hooks import lockfile as lf
+from ayjnt_hooks.cli import main
+from ayjnt_hooks.history_check import soundness_problems
+from ayjnt_hooks.hooks import infer_stage
+
+from .conftest import write_files
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BUILD = [sys.executable, str(FIXTURES / "fake_ayjnt_build.py")]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def agent(cls: str, pin: str | None = None) -> str:
+    head = f'export const agentId = "{pin}";\n' if pin else ""
+    return head + f"export default class {cls} extends Agent {{}}\n"
+
+
+def sh(cwd: Path, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(["bash", "-ec", script], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def build(proj: Path) -> None:
+    subprocess.run(BUILD, cwd=proj, check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def make_repo(tmp_path: Path, subdir: str = "") -> Path:
+    """origin (bare) + a clone with a built, committed, pushed ayjnt project."""
+    origin = tmp_path / "origin.git"
+    sh(tmp_path, f"git init -q --bare -b main {origin} && git clone -q {origin} work 2>&1")
+    work = tmp_path / "work"
+    proj = work / subdir if subdir else work
+    write_files(proj, {"agents/chat/agent.ts": agent("ChatAgent"),
+                       "agents/admin/agent.ts": agent("AdminAgent", "admin_v1"),
+                       ".gitignore": ".ayjnt/*\n!.ayjnt/migrations.json\n"})
+    build(proj)
+    sh(work, "git checkout -qb main && git add -A && git commit -qm init && "
+             "git push -q origin main")
+    return proj
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(argv)
+    return code, capsys.readouterr().out
+
+
+# --- stage inference ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    pytest.param({}, "manual", id="nothing"),
+    pytest.param({"GIT_INDEX_FILE": ".git/index"}, "pre-commit", id="git-commit"),
+    pytest.param({"PRE_COMMIT_TO_REF": "abc", "GIT_INDEX_FILE": "x"}, "pre-push", id="push"),
+    pytest.param({"PRE_COMMIT_REMOTE_BRANCH": "refs/heads/x"}, "pre-push", id="push-new-root"),
+    pytest.param({"PRE_COMMIT_HOOK_STAGE": "pre-push"}, "pre-push", id="prek"),
+    pytest.param({"PRE_COMMIT_HOOK_STAGE": "commit"}, "pre-commit", id="prek-old-name"),
+])
+def test_infer_stage(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+                     ) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert infer_stage(None) == expected
+    assert infer_stage("manual") == "manual"
+
+
+# --- ayjnt-migrations in-process -------------------------------------------------------------
+
+
+def test_index_decides(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(proj, "git add agents/support")
+    code, out = run(capsys, "check-migrations", "--stage", "pre-commit")
+    assert code == 1
+    assert "ayjnt-migrations: a lockfile change is pending in the index being committed" in out
+    assert "      SupportAgent (agentId: support) at /support" in out
+    assert "fix: run `ayjnt build`, then `git add .ayjnt/migrations.json`" in out
+    build(proj)  # the fix is on disk, not staged
+    code, out = run(capsys, "check-migrations", "--stage", "pre-commit")
+    assert code == 1
+    assert "The lockfile on disk already contains this change, but it is not staged." in out
+    assert "fix: git add .ayjnt/migrations.json" in out
+    assert run(capsys, "check-migrations", "--stage", "manual")[0] == 0
+    sh(proj, "git add .ayjnt/migrations.json")
+    assert run(capsys, "check-migrations", "--stage", "pre-commit") == (0, "")
+    (proj / ".ayjnt/migrations.json").write_text("garbage")  # disk no longer matters
+    assert run(capsys, "check-migrations", "--stage", "pre-commit") == (0, "")
+
+
+def test_push_stage_reads_the_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(proj, "git add -A && git commit -qm stale")
+    build(proj)  # fix sits uncommitted in the tree
+    head = sh(proj, "git rev-parse HEAD").stdout.strip()
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", head)
+    code, out = run(capsys, "check-migrations")
+    assert code == 1
+    assert f"pending in commit {head[:7]} being pushed" in out
+    assert "already contains this change, but it is not committed" in out
+    monkeypatch.delenv("PRE_COMMIT_TO_REF")
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
+    monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "HEAD")
+    assert run(capsys, "check-migrations")[0] == 1  # new root push: LOCAL_BRANCH resolved
+
+
+@pytest.mark.parametrize(("change", "deletes"), [
+    pytest.param("mv agents/chat agents/talk", False, id="move"),
+    pytest.param("sed -i s/ChatAgent/TalkAgent/ agents/chat/agent.ts", False, id="rename"),
+    pytest.param("rm -r agents/chat", True, id="delete"),
+])
+def test_fix_writes_what_build_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch, change: str,
+                                      deletes: bool) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    sh(proj, change)
+    code, out = run(capsys, "check-migrations", "--stage", "manual", "--fix")
+    assert code == 1
+    if deletes:
+        assert "Not fixed: this change deletes classes" in out
+        assert run(capsys, "check-migrations", "--stage", "manual", "--fix",
+                   "--fix-deletions")[0] == 1
+    assert run(capsys, "check-migrations", "--stage", "manual") == (0, "")
+    ours = json.loads((proj / ".ayjnt/migrations.json").read_text())
+    sh(proj, "git stash -q -- .ayjnt/migrations.json")
+    build(proj)
+    theirs = json.loads((proj / ".ayjnt/migrations.json").read_text())
+    for lock in (ours, theirs):
+        for m in lock["migrations"]:
+            m.pop("timestamp")
+    assert ours == theirs
+
+
+def test_monorepo_cwd(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path, "apps/chat")
+    work = proj.parent.parent
+    monkeypatch.chdir(work)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(work, "git add -A")
+    code, out = run(capsys, "check-migrations", "--stage", "pre-commit", "--cwd", "apps/chat")
+    assert code == 1 and "git add apps/chat/.ayjnt/migrations.json" in out
+
+
+# --- ayjnt-lockfile in-process ----------------------------------------------------------------
+
+
+def _lock(migrations: list[dict[str, object]], classes: dict[str, str]) -> dict[str, object]:
+    return {"version": 1, "migrations": migrations,
+            "classes": {k: {"agentId": k, "className": v, "firstTag": "v1"}
+                        for k, v in classes.items()}}
+
+
+@pytest.mark.parametrize(("lock", "needle"), [
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"]}], {"a": "A"}), None,
+                 id="sound"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"]},
+                        {"tag": "v1", "new_sqlite_classes": ["B"]}], {"a": "A", "b": "B"}),
+                 "appears more than once", id="duplicate-tag"),
+    pytest.param(_lock([{"tag": "v2", "new_sqlite_classes": ["A"]},
+                        {"tag": "v1", "new_sqlite_classes": ["B"]}], {"a": "A", "b": "B"}),
+                 "is not after v2", id="out-of-order"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"]},
+                        {"tag": "v2", "new_sqlite_classes": ["A"]}], {"a": "A"}),
+                 "added twice", id="added-twice"),
+    pytest.param(_lock([{"tag": "v1", "renamed_classes": [{"from": "X", "to": "A"}]}],
+                       {"a": "A"}), "renames 'X', which does not exist", id="rename-ghost"),
+    pytest.param(_lock([{"tag": "v1", "deleted_classes": ["X"]}], {}),
+                 "deletes class 'X'", id="delete-ghost"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"]}], {}),
+                 "\"classes\" lacks it", id="classes-missing"),
+    pytest.param(_lock([], {"a": "A"}), "no migration creates it", id="classes-extra"),
+])
+def test_soundness(lock: dict[str, object], needle: str | None) -> None:
+    problems = soundness_problems(lock)
+    if needle is None:
+        assert problems == []
+    else:
+        assert any(needle in p for p in problems), problems
+
+
+def test_lockfile_hook_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    assert run(capsys, "check-lockfile", "--stage", "manual") == (0, "")
+    text = (proj / ".ayjnt/migrations.json").read_text()
+    (proj / ".ayjnt/migrations.json").write_text(
+        "<<<<<<< HEAD\n" + text + "=======\n" + text + ">>>>>>> theirs\n")
+    code, out = run(capsys, "check-lockfile", "--stage", "manual")
+    assert code == 1 and "contains git merge-conflict markers" in out
+    (proj / ".ayjnt/migrations.json").write_text('{"version": 2}')
+    code, out = run(capsys, "check-lockfile", "--stage", "manual")
+    assert code == 1 and "unsupported lockfile version 2" in out
+    lock = json.loads(text)
+    lock["migrations"].append(dict(lock["migrations"][0]))
+    (proj / ".ayjnt/migrations.json").write_bytes(lf.serialize(lock))
+    code, out = run(capsys, "check-lockfile", "--stage", "manual")
+    assert code == 1 and "is not a sound migration history" in out
+
+
+def test_lockfile_append_only_at_push(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    build(proj)
+    sh(proj, "git add -A && git commit -qm v2 && git push -q origin main")
+    remote = sh(proj, "git rev-parse HEAD").stdout.strip()
+    lock = json.loads((proj / ".ayjnt/migrations.json").read_text())
+    lock["migrations"][1]["tag"] = "v2-rewritten"
+    (proj / ".ayjnt/migrations.json").write_bytes(lf.serialize(lock))
+    sh(proj, "git commit -qam rewrite")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", remote)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", sh(proj, "git rev-parse HEAD").stdout.strip())
+    code, out = run(capsys, "check-lockfile")
+    assert code == 1
+    assert "rewrites the remote's migration history" in out
+    assert f"entry #2: the remote ({remote[:7]}) has v2, the push has v2-rewritten." in out
+
+
+def test_bad_input_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(("check-migrations", "--stage", "pre-commit", "--cwd", str(tmp_path)))
+    assert code == 3
+    assert "not a git repository" in capsys.readouterr().err
