@@ -85,7 +85,7 @@ class IndexSnapshot:
         self._sparse: dict[str, str] = {}
         self._conflicted: set[str] = set()
         for e in index.entries:
-            path = e.path.decode("utf-8", "surrogateescape")
+            path = e.path
             if e.stage:
                 self._conflicted.add(path)
             elif e.mode == S_IFDIR:

@@ -13,6 +13,7 @@ import heapq
 import os
 from dataclasses import dataclass
 
+from .commitgraph import CommitGraph
 from .gitrepo import Repo
 
 LEFT, RIGHT, BOTH = 1, 2, 3
@@ -37,12 +38,18 @@ class CommitGraphWalker:
         self._parents: dict[str, tuple[str, ...]] = {}
         self._dates: dict[str, int] = {}
         self._shallow = self._read_shallow()
-        self._graph = None
-        try:
-            self._graph = repo.objects.get_commit_graph()
-        except Exception:  # a broken graph file only costs speed
-            self._graph = None
+        self._graph_loaded = False
+        self._graph: CommitGraph | None = None
         self._generations: dict[str, int] = {}
+
+    @property
+    def graph(self) -> CommitGraph | None:
+        if not self._graph_loaded:
+            self._graph_loaded = True
+            grafts = os.path.exists(os.path.join(self.repo.commondir, "info", "grafts"))
+            if not self._shallow and not grafts:  # git ignores the graph there too
+                self._graph = CommitGraph.open(os.path.join(self.repo.commondir, "objects"))
+        return self._graph
 
     def _read_shallow(self) -> set[str]:
         try:
@@ -56,6 +63,13 @@ class CommitGraphWalker:
         return bool(self._shallow)
 
     def _load(self, sha: str) -> None:
+        graph = self.graph
+        if graph is not None:
+            pos = graph.position(bytes.fromhex(sha))
+            if pos is not None:
+                self._parents[sha] = tuple(graph.oid(p).hex() for p in graph.parents(pos))
+                self._generations[sha] = graph.generation(pos)
+                return
         _, data = self.repo.read_object(sha)
         parents = []
         date = 0
@@ -76,31 +90,35 @@ class CommitGraphWalker:
 
     def date(self, sha: str) -> int:
         if sha not in self._dates:
-            self._load(sha)
+            _, data = self.repo.read_object(sha)
+            for line in data.split(b"\n"):
+                if line.startswith(b"committer "):
+                    self._dates[sha] = int(line.rsplit(b" ", 2)[1])
+                    break
+            else:
+                self._dates[sha] = 0
         return self._dates[sha]
 
     def generation(self, sha: str) -> int | None:
-        if self._graph is None:
+        """Topological level from the commit-graph (computed for commits newer than it)."""
+        if self.graph is None:
             return None
-        if sha in self._generations:
-            return self._generations[sha]
         stack = [sha]
         while stack:
             top = stack[-1]
             if top in self._generations:
                 stack.pop()
                 continue
-            gen = self._graph.get_generation_number(top.encode())  # type: ignore[arg-type]
-            if gen is not None:
-                self._generations[top] = gen
+            parents = self.parents(top)  # fills _generations when the graph knows `top`
+            if top in self._generations:
                 stack.pop()
                 continue
-            missing = [p for p in self.parents(top) if p not in self._generations]
+            missing = [p for p in parents if p not in self._generations]
             if missing:
                 stack.extend(missing)
                 continue
-            self._generations[top] = 1 + max(
-                (self._generations[p] for p in self.parents(top)), default=0)
+            self._generations[top] = 1 + max((self._generations[p] for p in parents),
+                                             default=0)
             stack.pop()
         return self._generations[sha]
 

@@ -19,10 +19,17 @@ from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, IndexEntry, Repo, rea
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
 _U32 = 0xFFFFFFFF
+_NS = 1_000_000_000
 
 
-def quote_path(path: bytes, quote_non_ascii: bool = True) -> str:
+def _trunc(ns: int) -> int:
+    """A timestamp as the index stores it (seconds truncated to 32 bits)."""
+    return ((ns // _NS) & _U32) * _NS + ns % _NS
+
+
+def quote_path(text: str, quote_non_ascii: bool = True) -> str:
     """git's ``quote_c_style`` as used by ``status --porcelain`` (SP quoted too)."""
+    path = text.encode("utf-8", "surrogateescape")
     special = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
                34: '\\"', 92: "\\\\"}
     needs = any(b < 0x21 or b in (34, 92, 127) or (b >= 0x80 and quote_non_ascii)
@@ -89,7 +96,7 @@ def _index_tree(entries: list[IndexEntry]) -> _Node:
     root = _Node()
     for e in entries:
         node = root
-        *parents, name = e.path.split(b"/")
+        *parents, name = e.path.encode("utf-8", "surrogateescape").split(b"/")
         for part in parents:
             node = node.dirs.setdefault(part, _Node())
         if e.mode == S_IFDIR:  # sparse-index directory entry: a whole tree
@@ -131,20 +138,21 @@ class StatusComputer:
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
 
     # ------------------------------------------------------------ staged
-    def staged(self, stage0: list[IndexEntry]) -> dict[bytes, str]:
+    def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
         head = self.repo.ref_sha("HEAD")
+        if head is not None:
+            head_tree = self.repo.commit_tree(head)
+            if self.index.cache_tree_root == head_tree:
+                return {}  # git keeps the cache-tree valid only for what the index holds
         relevant = [e for e in stage0 if not e.intent_to_add]
         if head is None:
             return {e.path: "A" for e in relevant}
-        head_tree = self.repo.commit_tree(head)
-        if self.index.cache_tree_root == head_tree:
-            return {}
         node = _index_tree(relevant)
         if node.sha() == head_tree:
             return {}
         changes: dict[bytes, str] = {}
         self._compare_tree(head_tree, node, b"", changes)
-        return changes
+        return {p.decode("utf-8", "surrogateescape"): x for p, x in changes.items()}
 
     def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
         for name, (mode, child) in _parse_tree(self.repo.read_object(sha)[1]).items():
@@ -202,14 +210,13 @@ class StatusComputer:
 
     # ------------------------------------------------------------ unstaged
     def _racy(self, e: IndexEntry) -> bool:
-        idx = self.index.mtime_ns
-        return idx <= e.mtime_s * 1_000_000_000 + e.mtime_ns
+        return self.index.mtime_ns <= e.mtime_ns
 
     def _stat_matches(self, e: IndexEntry, st: os.stat_result) -> bool:
-        if (int(st.st_mtime) & _U32) != e.mtime_s or st.st_mtime_ns % 1_000_000_000 != e.mtime_ns:
+        if st.st_mtime_ns != e.mtime_ns and _trunc(st.st_mtime_ns) != e.mtime_ns:
             return False
-        if self.trust_ctime and ((int(st.st_ctime) & _U32) != e.ctime_s
-                                 or st.st_ctime_ns % 1_000_000_000 != e.ctime_ns):
+        if self.trust_ctime and st.st_ctime_ns != e.ctime_ns \
+                and _trunc(st.st_ctime_ns) != e.ctime_ns:
             return False
         if self.check_stat_full and ((st.st_ino & _U32) != e.ino or st.st_uid != e.uid
                                      or st.st_gid != e.gid):
@@ -242,7 +249,7 @@ class StatusComputer:
         return "" if self._content_sha(e, is_link) == e.sha else "M"
 
     def _content_sha(self, e: IndexEntry, is_link: bool) -> str:
-        path = os.path.join(self.worktree, os.fsdecode(e.path))
+        path = os.path.join(self.worktree, e.path)
         try:
             if is_link:
                 data = os.fsencode(os.readlink(path))
@@ -269,7 +276,7 @@ class StatusComputer:
             return True
         return b"\r" not in blob and b"\0" not in blob
 
-    def _text_attribute(self, path: bytes) -> bool | None:
+    def _text_attribute(self, text: str) -> bool | None:
         """True/False when .gitattributes sets text/eol (or -text/binary), else None."""
         if self._attrs is None:
             self._attrs = []
@@ -283,6 +290,7 @@ class StatusComputer:
                 pass
         from fnmatch import fnmatchcase
 
+        path = text.encode("utf-8", "surrogateescape")
         name = path.rsplit(b"/", 1)[-1]
         verdict: bool | None = None
         for pattern, attrs in self._attrs:
@@ -299,7 +307,7 @@ class StatusComputer:
     def _submodule_dirty(self, e: IndexEntry) -> bool:
         from .gitrepo import _commondir_of, _read_gitfile
 
-        sub_path = os.path.join(self.worktree, os.fsdecode(e.path))
+        sub_path = os.path.join(self.worktree, e.path)
         dotgit = os.path.join(sub_path, ".git")
         if os.path.isfile(dotgit):
             gitdir = _read_gitfile(dotgit)
@@ -337,6 +345,7 @@ class StatusComputer:
         return bool(self.ignores.is_ignored(rel))
 
     def _has_untracked_content(self, abs_dir: str, rel_dir: str) -> bool:
+        """Does this untracked folder hold anything git would list (so it shows as dir/)?"""
         try:
             with os.scandir(abs_dir) as it:
                 entries = list(it)
@@ -360,33 +369,51 @@ class StatusComputer:
     def compute(self, *, first_only: bool = False) -> Status:
         entries = self.index.entries
         stage0: list[IndexEntry] = []
-        conflicts: dict[bytes, int] = {}
+        conflicts: dict[str, int] = {}
         for e in entries:
-            if e.stage:
+            if e.flags & 0x3000:
                 conflicts[e.path] = conflicts.get(e.path, 0) | (1 << (e.stage - 1))
             else:
                 stage0.append(e)
-        tracked: dict[bytes, IndexEntry] = {e.path: e for e in stage0}
-        tracked_dirs: set[bytes] = set()
-        sparse_dirs: set[bytes] = set()
-        for path in list(tracked) + list(conflicts):
-            parts = path.split(b"/")
-            for i in range(1, len(parts)):
-                tracked_dirs.add(b"/".join(parts[:i]))
+        tracked: dict[str, IndexEntry] = {e.path: e for e in stage0}
+        tracked_dirs: set[str] = set()
+        sparse_dirs: set[str] = set()
+        for path in (*tracked, *conflicts):
+            cut = path.rfind("/")
+            while cut > 0:
+                parent = path[:cut]
+                if parent in tracked_dirs:
+                    break
+                tracked_dirs.add(parent)
+                cut = parent.rfind("/")
         for e in stage0:
             if e.mode == S_IFDIR:
-                sparse_dirs.add(e.path.rstrip(b"/"))
+                sparse_dirs.add(e.path.rstrip("/"))
 
-        codes: dict[bytes, list[str]] = {}
+        codes: dict[str, list[str]] = {}
         staged = self.staged(stage0)
         for path, x in staged.items():
             codes[path] = [x, " "]
         if first_only and (staged or conflicts):
             return Status(["dirty"], bool(conflicts))
 
-        untracked: list[bytes] = []
-        seen: set[bytes] = set()
-        pending = [(self.worktree, b"")]
+        untracked: list[str] = []
+        seen: set[str] = set()
+        # Fast path for the stat check: a regular file whose lstat matches the entry's stat data
+        # (and is not racy) is clean. Entries that need more care get sig None.
+        racy_limit = self.index.mtime_ns
+        trust_ctime, file_mode, full = self.trust_ctime, self.file_mode, self.check_stat_full
+        sigs: dict[str, tuple[int, ...] | None] = {}
+        for e in stage0:
+            if e.mode in (0o100644, 0o100755) and e.mtime_ns < racy_limit \
+                    and not e.flags & 0xF000:
+                sigs[e.path] = (e.mtime_ns, e.size, e.ctime_ns if trust_ctime else 0,
+                                e.ino if full else 0,
+                                0o100100 if file_mode and e.mode == 0o100755 else 0o100000)
+            else:
+                sigs[e.path] = None
+        exec_mask = 0o170100 if file_mode else 0o170000
+        pending = [(self.worktree, "")]
         while pending:
             abs_dir, rel_dir = pending.pop()
             try:
@@ -395,17 +422,20 @@ class StatusComputer:
             except OSError:
                 continue
             for entry in dir_entries:
-                name = os.fsencode(entry.name)
-                rel = rel_dir + name
-                if not rel_dir and name == b".git":
-                    continue
-                if rel in tracked:
+                rel = rel_dir + entry.name
+                if rel in sigs:
                     seen.add(rel)
+                    sig = sigs[rel]
                     try:
                         st: os.stat_result | None = entry.stat(follow_symlinks=False)
                     except OSError:
                         st = None
-                    y = self.worktree_change(tracked[rel], st)
+                    if sig is not None and st is not None and sig == (
+                            st.st_mtime_ns, st.st_size, st.st_ctime_ns if trust_ctime else 0,
+                            (st.st_ino & _U32) if full else 0, st.st_mode & exec_mask):
+                        continue
+                    e = tracked[rel]
+                    y = self.worktree_change(e, st)
                     if y:
                         codes.setdefault(rel, [" ", " "])[1] = y
                         if first_only:
@@ -414,62 +444,60 @@ class StatusComputer:
                 if rel in conflicts:
                     continue
                 is_dir = entry.is_dir(follow_symlinks=False)
-                if is_dir and rel in tracked_dirs:
-                    if rel not in sparse_dirs:
-                        pending.append((entry.path, rel + b"/"))
-                    continue
-                if is_dir and rel in sparse_dirs:
-                    continue
-                rel_text = os.fsdecode(rel)
                 if is_dir:
-                    if self._ignored(rel_text, True):
+                    if rel in tracked_dirs:
+                        if rel not in sparse_dirs:
+                            pending.append((entry.path, rel + "/"))
+                        continue
+                    if rel in sparse_dirs or (not rel_dir and entry.name == ".git"):
+                        continue
+                    if self._ignored(rel, True):
                         continue
                     if os.path.exists(os.path.join(entry.path, ".git")) or \
-                            self._has_untracked_content(entry.path, rel_text):
-                        untracked.append(rel + b"/")
-                elif not self._ignored(rel_text, False):
+                            self._has_untracked_content(entry.path, rel):
+                        untracked.append(rel + "/")
+                elif not (not rel_dir and entry.name == ".git") \
+                        and not self._ignored(rel, False):
                     untracked.append(rel)
                 if untracked and first_only:
                     return Status(["dirty"])
-        for path, e in tracked.items():
-            if path not in seen:
-                y = self.worktree_change(e, None)
-                if y:
-                    codes.setdefault(path, [" ", " "])[1] = y
-                    if first_only:
-                        return Status(["dirty"])
+        if len(seen) != len(tracked):
+            for path, e in tracked.items():
+                if path not in seen:
+                    y = self.worktree_change(e, None)
+                    if y:
+                        codes.setdefault(path, [" ", " "])[1] = y
+                        if first_only:
+                            return Status(["dirty"])
 
-        lines_by_path: dict[bytes, str] = {}
+        q = self.quote_non_ascii
+        lines_by_path: dict[str, str] = {}
         renamed = self._exact_renames(codes, tracked)
         for path, (x, y) in codes.items():
-            if path in renamed:
-                continue
-            lines_by_path[path] = f"{x}{y} {quote_path(path, self.quote_non_ascii)}"
+            if path not in renamed:
+                lines_by_path[path] = f"{x}{y} {quote_path(path, q)}"
         for new, old in renamed.items():
-            y = codes[new][1]
-            lines_by_path[new] = (f"R{y} {quote_path(old, self.quote_non_ascii)} -> "
-                                  f"{quote_path(new, self.quote_non_ascii)}")
+            lines_by_path[new] = f"R{codes[new][1]} {quote_path(old, q)} -> {quote_path(new, q)}"
         for path, mask in conflicts.items():
-            quoted = quote_path(path, self.quote_non_ascii)
-            lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quoted}"
-        lines = [lines_by_path[p] for p in sorted(lines_by_path)]
-        lines += [f"?? {quote_path(p, self.quote_non_ascii)}" for p in sorted(untracked)]
+            lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, q)}"
+        lines = [lines_by_path[p] for p in sorted(lines_by_path, key=_git_order)]
+        lines += [f"?? {quote_path(p, q)}" for p in sorted(untracked, key=_git_order)]
         return Status(lines, bool(conflicts))
 
-    def _exact_renames(self, codes: dict[bytes, list[str]],
-                       tracked: dict[bytes, IndexEntry]) -> dict[bytes, bytes]:
+    def _exact_renames(self, codes: dict[str, list[str]],
+                       tracked: dict[str, IndexEntry]) -> dict[str, str]:
         """Staged deletion + staged addition of the same blob → ``R  old -> new``."""
         deleted = [p for p, (x, _) in codes.items() if x == "D"]
         added = [p for p, (x, _) in codes.items() if x == "A"]
         if not deleted or not added or self.repo.ref_sha("HEAD") is None:
             return {}
         head_tree = self.repo.commit_tree(self.repo.ref_sha("HEAD") or "")
-        old_shas: dict[str, bytes] = {}
+        old_shas: dict[str, str] = {}
         for path in sorted(deleted):
             found = self._lookup(head_tree, path)
             if found is not None and found[0] != S_IFGITLINK:
                 old_shas.setdefault(found[1], path)
-        renames: dict[bytes, bytes] = {}
+        renames: dict[str, str] = {}
         for path in sorted(added):
             e = tracked.get(path)
             if e is not None and e.sha in old_shas and e.mode != S_IFGITLINK:
@@ -478,14 +506,18 @@ class StatusComputer:
                 codes.pop(old, None)
         return renames
 
-    def _lookup(self, tree: str, path: bytes) -> tuple[int, str] | None:
-        *parents, name = path.split(b"/")
+    def _lookup(self, tree: str, text: str) -> tuple[int, str] | None:
+        *parents, name = text.encode("utf-8", "surrogateescape").split(b"/")
         for part in parents:
             entry = _parse_tree(self.repo.read_object(tree)[1]).get(part)
             if entry is None or entry[0] != S_IFDIR:
                 return None
             tree = entry[1]
         return _parse_tree(self.repo.read_object(tree)[1]).get(name)
+
+
+def _git_order(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
 
 
 def status(repo: Repo, *, first_only: bool = False) -> Status:

@@ -138,3 +138,27 @@ def test_walk_is_bounded_by_merge_base(clone: Path) -> None:
     assert head and up
     assert walker.ahead_behind(head, up) == (2, 0)
     assert len(walker._parents) < 10  # did not read the 45-commit history
+
+
+def test_commit_graph_reader_matches_git(clone: Path) -> None:
+    from ayjnt_hooks.commitgraph import CommitGraph
+
+    sh(clone, "git checkout -qb a && git commit -q --allow-empty -m a && git checkout -qb b main "
+              "&& git commit -q --allow-empty -m b && git checkout -qb c main && "
+              "git commit -q --allow-empty -m c && git checkout -q main && "
+              "git merge -q --no-edit a b c && git commit-graph write --reachable")
+    graph = CommitGraph.open(str(clone / ".git" / "objects"))
+    assert graph is not None
+    for line in git(clone, "log", "--all", "--format=%H %P").splitlines():
+        sha, *parents = line.split()
+        pos = graph.position(bytes.fromhex(sha))
+        assert pos is not None
+        assert [graph.oid(p).hex() for p in graph.parents(pos)] == parents
+    octopus = git(clone, "rev-parse", "HEAD").strip()
+    pos = graph.position(bytes.fromhex(octopus))
+    assert pos is not None and len(graph.parents(pos)) == 4
+    root = git(clone, "rev-list", "--max-parents=0", "HEAD").strip()
+    root_pos = graph.position(bytes.fromhex(root))
+    assert root_pos is not None and graph.generation(root_pos) == 1
+    assert graph.generation(pos) == 1 + int(git(clone, "rev-list", "--count", "HEAD^1"))
+    assert graph.position(b"\xff" * 20) is None and graph.position(b"\x00" * 20) is None

@@ -1,0 +1,81 @@
+"""Read git's commit-graph file lazily (parents and generation numbers without inflating
+commits). Format: Documentation/gitformat-commit-graph.txt. Only the single-file form;
+a split chain or a shallow/grafted repository is served from the object store instead."""
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+
+_NO_PARENT = 0x70000000
+_OCTOPUS = 0x80000000
+
+
+class CommitGraph:
+    def __init__(self, data: mmap.mmap) -> None:
+        self._data = data
+        if data[:4] != b"CGPH" or data[4] != 1 or data[5] != 1:
+            raise ValueError("unsupported commit-graph")
+        chunks: dict[bytes, int] = {}
+        for i in range(data[6] + 1):
+            cid, offset = struct.unpack_from(">4sQ", data, 8 + 12 * i)
+            chunks[cid] = offset
+        self._fanout = chunks[b"OIDF"]
+        self._oids = chunks[b"OIDL"]
+        self._cdat = chunks[b"CDAT"]
+        self._edges = chunks.get(b"EDGE")
+        self.count = struct.unpack_from(">I", data, self._fanout + 255 * 4)[0]
+
+    @classmethod
+    def open(cls, objects_dir: str) -> CommitGraph | None:
+        path = os.path.join(objects_dir, "info", "commit-graph")
+        try:
+            with open(path, "rb") as f:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        try:
+            return cls(data)
+        except (ValueError, KeyError, struct.error, IndexError):
+            return None
+
+    def position(self, sha: bytes) -> int | None:
+        first = sha[0]
+        lo = struct.unpack_from(">I", self._data, self._fanout + 4 * (first - 1))[0] \
+            if first else 0
+        hi = struct.unpack_from(">I", self._data, self._fanout + 4 * first)[0]
+        data, base = self._data, self._oids
+        while lo < hi:
+            mid = (lo + hi) // 2
+            probe = data[base + 20 * mid:base + 20 * mid + 20]
+            if probe < sha:
+                lo = mid + 1
+            elif probe > sha:
+                hi = mid
+            else:
+                return int(mid)
+        return None
+
+    def oid(self, pos: int) -> bytes:
+        return self._data[self._oids + 20 * pos:self._oids + 20 * pos + 20]
+
+    def parents(self, pos: int) -> list[int]:
+        p1, p2 = struct.unpack_from(">II", self._data, self._cdat + 36 * pos + 20)
+        out = [] if p1 == _NO_PARENT else [p1]
+        if p2 == _NO_PARENT:
+            return out
+        if not p2 & _OCTOPUS:
+            return [*out, p2]
+        if self._edges is None:
+            raise ValueError("commit-graph lacks its EDGE chunk")
+        i = p2 & ~_OCTOPUS
+        while True:
+            (edge,) = struct.unpack_from(">I", self._data, self._edges + 4 * i)
+            out.append(edge & ~_OCTOPUS)
+            if edge & _OCTOPUS:
+                return out
+            i += 1
+
+    def generation(self, pos: int) -> int:
+        word: int = struct.unpack_from(">I", self._data, self._cdat + 36 * pos + 28)[0]
+        return word >> 2
