@@ -104,6 +104,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     def body() -> int:
         repo = discover(args.cwd if args.cwd is not None else os.getcwd())
         st = status(repo)
+        if args.porcelain and not args.json:
+            sys.stdout.write("".join(f"{line}\n" for line in st.lines))
+            return EXIT_OK
         facts = branch_facts(repo)
         data = {"clean": st.clean, "porcelain": st.lines, "branch": facts.branch,
                 "detached": facts.detached, "unborn": facts.unborn, "upstream": facts.upstream,
@@ -179,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
     p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--porcelain", action="store_true",
+                   help="print only the `git status --porcelain` lines")
     p.set_defaults(func=cmd_status)
 
     for name, what in (("check-migrations", "fail when a lockfile change is pending in the "

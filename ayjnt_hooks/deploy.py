@@ -30,7 +30,7 @@ BUN_INSTALL = "could not launch bunx. Install Bun from https://bun.com"
 
 HELP = """\
 usage: ayjnt-deploy [--cwd DIR] [--force] [--ci[=BRANCH]] [--fetch] [--json] [--no-build]
-                    [wrangler args…] [-- wrangler args…]
+                    [--check] [wrangler args…] [-- wrangler args…]
 
 A drop-in for `ayjnt deploy`: git-safety preflight, `ayjnt build`, a check that the generated
 config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wrangler.jsonc`.
@@ -42,6 +42,7 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --fetch          ask the remote whether origin/<branch> moved since the last fetch
   --json           print the preflight result as one JSON object on stdout
   --no-build       do not run the build; verify the existing generated config
+  --check          run the preflight and the host-tools check only: no build, no deploy
   -h, --help       show this help and do nothing else
 
 Every other argument, and everything after `--`, goes to wrangler untouched
@@ -75,6 +76,7 @@ class DeployArgs:
     fetch: bool = False
     json: bool = False
     no_build: bool = False
+    check: bool = False
     help: bool = False
     forwarded: list[str] = field(default_factory=list)
 
@@ -110,6 +112,8 @@ def parse_args(argv: Sequence[str]) -> DeployArgs:
             args.json = True
         elif a == "--no-build":
             args.no_build = True
+        elif a == "--check":
+            args.check = True
         elif a in ("-h", "--help"):
             args.help = True
         else:
@@ -353,6 +357,10 @@ class Deploy:
             self.say_ok(f"{len(manifest.agents)} agent(s), {len(lock['migrations'])} staged "
                         "migrations")
         self.host_tools_check(manifest)
+        if self.args.check:
+            if self.args.json:
+                emit_json({"preflight": self.data}, self.findings)
+            return EXIT_OK
         if self.args.force and d.changes_lockfile:
             self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
                       "committed (it goes into the generated config, .ayjnt/migrations.json "

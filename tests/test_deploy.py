@@ -520,3 +520,11 @@ def test_real_wrangler_broken_config(real_wrangler: Path, capfd: pytest.CaptureF
     code, out, err = deploy(capfd, "--cwd", str(real_wrangler), "--dry-run")
     assert code != 0
     assert "missing-entry.ts" in out + err
+
+
+def test_check_only(proj: Path, env: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code, out, err = deploy(capfd, "--cwd", str(proj), "--check")
+    assert (code, err) == (0, "")
+    assert out == ("✓ git clean\n✓ in sync with origin/main\n✓ 2 agent(s), 1 staged "
+                   "migrations\n")
+    assert not env.exists() and not (proj / ".ayjnt/dist").exists()

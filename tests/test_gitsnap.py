@@ -114,3 +114,9 @@ def test_status_outside_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(("status", "--cwd", str(tmp_path))) == 3
     err = capsys.readouterr().err
     assert "not a git repository" in err and "fix: run it inside a git checkout" in err
+
+
+def test_status_porcelain_flag(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(repo, {"u.txt": "u", "app/agents/chat/agent.ts": "changed"})
+    assert main(("status", "--cwd", str(repo), "--porcelain")) == 0
+    assert capsys.readouterr().out == " M app/agents/chat/agent.ts\n?? u.txt\n"
