@@ -284,8 +284,13 @@ class Index:
 _ENTRY = struct.Struct(">10I20sH")
 
 
-def read_index(path: str) -> Index:
-    """Parse a git index (v2, v3, v4; sparse supported; split index refused)."""
+def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
+    """Parse a git index (v2, v3, v4; sparse supported; split index refused).
+
+    ``only``: keep just the entries whose path starts with one of these prefixes (plus sparse
+    directory entries) — the hooks read a few folders of a possibly huge index.
+    """
+    only_bytes = tuple(p.encode("utf-8", "surrogateescape") for p in only) if only else None
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -341,6 +346,8 @@ def read_index(path: str) -> Index:
                     raise corrupt("unterminated path")
                 name = data[pos:nul]
                 pos = start + ((pos - start + len(name) + 8) & ~7)
+            if only_bytes is not None and mode != S_IFDIR and not name.startswith(only_bytes):
+                continue
             append(new_entry(IndexEntry, (
                 name.decode("utf-8", "surrogateescape"), cs * 1_000_000_000 + cn,
                 ms * 1_000_000_000 + mn, dev, ino, mode, uid, gid, size, sha.hex(), flags,

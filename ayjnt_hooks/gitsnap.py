@@ -11,6 +11,14 @@ from .gitrepo import S_IFDIR, Index, Repo
 from .status import _parse_tree
 
 _REGULAR = (0o100644, 0o100755, 0o100664)
+# The engine only ever reads these project folders/files.
+_ENGINE_ROOTS = ("agents/", "workflows/", ".ayjnt/")
+
+
+def engine_paths(prefix: str) -> tuple[str, ...]:
+    """Index path prefixes the engine reads for a project at ``prefix`` (for read_index)."""
+    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    return tuple(base + r for r in _ENGINE_ROOTS)
 
 
 def _join(prefix: str, path: str) -> str:
@@ -18,12 +26,20 @@ def _join(prefix: str, path: str) -> str:
 
 
 class CommitSnapshot:
-    def __init__(self, repo: Repo, commit: str, prefix: str = "", label: str | None = None):
+    def __init__(self, repo: Repo, commit: str, prefix: str = "", label: str | None = None,
+                 *, tree: str | None = None) -> None:
         self.repo = repo
         self.commit = commit
         self.prefix = prefix.strip("/")
         self.label = label or commit[:7]
-        self._tree = repo.commit_tree(commit)
+        self._tree = tree if tree is not None else repo.commit_tree(commit)
+        self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
+
+    def _entries(self, tree: str) -> dict[bytes, tuple[int, str]]:
+        parsed = self._trees.get(tree)
+        if parsed is None:
+            parsed = self._trees[tree] = _parse_tree(self.repo.read_object(tree)[1])
+        return parsed
 
     def display(self, path: str) -> str:
         return f"{_join(self.prefix, path)} (in {self.label})"
@@ -32,7 +48,7 @@ class CommitSnapshot:
         tree = self._tree
         parts = [p for p in _join(self.prefix, path).split("/") if p]
         for i, part in enumerate(parts):
-            entry = _parse_tree(self.repo.read_object(tree)[1]).get(part.encode())
+            entry = self._entries(tree).get(part.encode())
             if entry is None:
                 return None
             if i == len(parts) - 1:
@@ -56,7 +72,7 @@ class CommitSnapshot:
         pending = [(entry[1], folder)]
         while pending:
             tree, rel = pending.pop()
-            for name, (mode, sha) in _parse_tree(self.repo.read_object(tree)[1]).items():
+            for name, (mode, sha) in self._entries(tree).items():
                 child = f"{rel}/{name.decode('utf-8', 'surrogateescape')}"
                 if mode == S_IFDIR:
                     pending.append((sha, child))
@@ -82,16 +98,25 @@ class IndexSnapshot:
         self.repo = repo
         self.prefix = prefix.strip("/")
         self._files: dict[str, str] = {}
+        self._dirs: set[str] = set()
         self._sparse: dict[str, str] = {}
         self._conflicted: set[str] = set()
+        base = f"{self.prefix}/" if self.prefix else ""
+        roots = tuple(base + r for r in _ENGINE_ROOTS)
         for e in index.entries:
             path = e.path
+            if e.mode != S_IFDIR and not path.startswith(roots):
+                continue  # the rest of the repository is never read
             if e.stage:
                 self._conflicted.add(path)
             elif e.mode == S_IFDIR:
                 self._sparse[path.rstrip("/")] = e.sha
             elif e.mode in _REGULAR and not e.intent_to_add:
                 self._files[path] = e.sha
+                cut = path.rfind("/")
+                while cut > 0 and path[:cut] not in self._dirs:
+                    self._dirs.add(path[:cut])
+                    cut = path.rfind("/", 0, cut)
 
     def display(self, path: str) -> str:
         return f"{_join(self.prefix, path)} (staged)"
@@ -106,13 +131,13 @@ class IndexSnapshot:
         full = _join(self.prefix, path)
         if full in self._files or full in self._conflicted:
             return True
-        if any(p.startswith(full + "/") for p in self._files):
+        if full in self._dirs:
             return True
         sparse = self._sparse_parent(full)
         if sparse is None:
             return False
         d, tree = sparse
-        return full == d or CommitSnapshotFromTree(self.repo, tree, d).exists(full[len(d) + 1:])
+        return full == d or tree_snapshot(self.repo, tree, d).exists(full[len(d) + 1:])
 
     def files_under(self, folder: str) -> list[str]:
         full = _join(self.prefix, folder)
@@ -120,12 +145,13 @@ class IndexSnapshot:
             raise AyjntError(f"{self.display(folder)} is a file, but ayjnt expects a folder "
                              f"there (agents/<route>/agent.ts). Move the file away or rename it.")
         cut = len(self.prefix) + 1 if self.prefix else 0
-        found = [p[cut:] for p in self._files if p.startswith(full + "/")]
+        found = [p[cut:] for p in self._files if p.startswith(full + "/")] \
+            if full in self._dirs else []
         for d, sha in self._sparse.items():
             if d.startswith(full + "/") or d == full:
                 found += self._tree_files(sha, d[cut:])
             elif full.startswith(d + "/"):  # the folder sits inside a sparse directory
-                inner = CommitSnapshotFromTree(self.repo, sha, d)
+                inner = tree_snapshot(self.repo, sha, d)
                 found += [f"{d}/{p}"[cut:] for p in inner.files_under(full[len(d) + 1:])]
         return sorted(found)
 
@@ -150,16 +176,10 @@ class IndexSnapshot:
             if sparse is None:
                 return None
             d, tree = sparse
-            return CommitSnapshotFromTree(self.repo, tree, d).read(full[len(d) + 1:])
+            return tree_snapshot(self.repo, tree, d).read(full[len(d) + 1:])
         return self.repo.read_object(sha)[1]
 
 
-class CommitSnapshotFromTree(CommitSnapshot):
+def tree_snapshot(repo: Repo, tree: str, label: str) -> CommitSnapshot:
     """A snapshot rooted at a bare tree id (used for sparse-index directories)."""
-
-    def __init__(self, repo: Repo, tree: str, label: str) -> None:
-        self.repo = repo
-        self.commit = tree
-        self.prefix = ""
-        self.label = label
-        self._tree = tree
+    return CommitSnapshot(repo, tree, label=label, tree=tree)

@@ -66,12 +66,12 @@ def resolve_targets(stage: str, cwd: str) -> list[Target]:
     if stage == MANUAL:
         return [Target(WorkTree(cwd), "the working tree", stage, "")]
     from .gitrepo import discover, read_index
-    from .gitsnap import CommitSnapshot, IndexSnapshot
+    from .gitsnap import CommitSnapshot, IndexSnapshot, engine_paths
 
     repo = discover(cwd)
     prefix = project_prefix(repo, cwd)
     if stage == PRE_COMMIT:
-        index = read_index(repo.index_file)
+        index = read_index(repo.index_file, engine_paths(prefix))
         return [Target(IndexSnapshot(repo, index, prefix), "the index being committed", stage,
                        prefix, repo)]
     ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_LOCAL_BRANCH") \

@@ -126,14 +126,15 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
     if code:
         return code
     from .gitrepo import discover, read_index
-    from .gitsnap import CommitSnapshot, IndexSnapshot
+    from .gitsnap import CommitSnapshot, IndexSnapshot, engine_paths
 
     repo = discover(cwd)
     prefix = project_prefix(repo, cwd)
     results: list[tuple[Finding, str]] = []
     if hook == PRE_COMMIT:
-        target = Target(IndexSnapshot(repo, read_index(repo.index_file), prefix),
-                        "the index being committed", PRE_COMMIT, prefix, repo)
+        index = read_index(repo.index_file, engine_paths(prefix))
+        target = Target(IndexSnapshot(repo, index, prefix), "the index being committed",
+                        PRE_COMMIT, prefix, repo)
         results += check_migrations(target, cwd)
         results += check_lockfile(target)
         return emit(results)

@@ -1,0 +1,205 @@
+"""Benchmarks: our commands next to the git CLI (the reference) in the same run.
+
+    python bench/run.py            # everything (generates repos under /tmp/ayjnt-bench once)
+    python bench/run.py --quick    # fewer repetitions
+
+Each figure is the median of N whole-process runs (wall clock), unless marked in-process.
+Budgets come from the issues; they are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.genrepo import add_side_commits, generate
+
+# Time what a user runs: pip writes .pyc files at install time, so compile ours up front and
+# let the interpreter use bytecode even where PYTHONDONTWRITEBYTECODE is set.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+subprocess.run([sys.executable, "-m", "compileall", "-q",
+                str(Path(__file__).resolve().parent.parent / "ayjnt_hooks")], check=True)
+BIN = Path(sys.executable).parent
+AYJNT_HOOKS = str(BIN / "ayjnt-hooks")
+AYJNT_DEPLOY = str(BIN / "ayjnt-deploy")
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm the page cache
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def proc(argv: Sequence[str], cwd: Path | str, env: dict[str, str] | None = None
+         ) -> Callable[[], object]:
+    def run() -> object:
+        return subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    return run
+
+
+def procs(commands: Sequence[Sequence[str]], cwd: Path) -> Callable[[], object]:
+    runs = [proc(c, cwd) for c in commands]
+    return lambda: [r() for r in runs]
+
+
+def peak_rss_mb(argv: Sequence[str], cwd: Path) -> float:
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
+            "stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], cwd=cwd, capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.strip()) / 1024
+
+
+def row(name: str, ours: float, ref: float | None, ref_name: str, budget: str) -> None:
+    ratio = f"{ours / ref:5.1f}x" if ref else "   - "
+    ref_text = f"{ref:7.1f} ms" if ref is not None else "        -"
+    print(f"| {name:<52} | {ours:7.1f} ms | {ref_text} {ref_name:<26} | {ratio} | {budget} |")
+
+
+def header(title: str) -> None:
+    print(f"\n### {title}\n")
+    print(f"| {'measurement':<52} | {'ours':>10} | {'reference':>37} | ratio | budget |")
+    print(f"|{'-' * 54}|{'-' * 12}|{'-' * 39}|-------|--------|")
+
+
+def engine(runs: int) -> None:
+    from ayjnt_hooks import lockfile as lf
+    from ayjnt_hooks.scan import scan
+    from ayjnt_hooks.snapshot import WorkTree
+
+    header("Engine (issue #2)")
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = Path(tmp, "big"), Path(tmp, "small")
+        for root, n in ((big, 1000), (small, 20)):
+            for i in range(n):
+                d = root / "agents" / f"g{i % 10}" / f"a{i:04d}"
+                d.mkdir(parents=True)
+                (d / "agent.ts").write_text(
+                    f'import {{ Agent }} from "ayjnt";\n// agent {i}\n'
+                    f"export default class Agent{i:04d} extends Agent<Env> {{}}\n")
+            (root / ".ayjnt").mkdir()
+            (root / ".ayjnt/migrations.json").write_text(
+                '{"version":1,"migrations":[],"classes":{}}')
+
+        def scan_diff() -> object:
+            tree = WorkTree(str(big))
+            return lf.diff(lf.parse_lockfile(tree.read(lf.LOCKFILE_PATH)), scan(tree))
+        row("scan + diff, 1,000 agents (in-process)", median_ms(scan_diff, runs), None, "",
+            "≤ 150 ms")
+        floor = median_ms(proc([sys.executable, "-c", "pass"], small), runs)
+        ours = median_ms(proc([AYJNT_HOOKS, "migrate"], small), runs)
+        row("`ayjnt-hooks migrate`, 20 agents (whole process)", ours, floor,
+            "(python -c pass)", "≤ 120 ms")
+
+
+def git_state(runs: int) -> None:
+    header("Git state (issue #3)")
+    for files, commits in ((5_000, 100), (50_000, 20_000)):
+        repo = generate(files, commits, 50)
+        git = median_ms(proc(["git", "status", "--porcelain"], repo), runs)
+        ours = median_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], repo), runs)
+        budget = "≤ 150 ms" if files == 5_000 else "≤ 2x git"
+        row(f"clean-tree verdict, {files:,} files", ours, git, "git status --porcelain",
+            budget)
+    repo = generate(50_000, 20_000, 50)
+    rss = peak_rss_mb([AYJNT_HOOKS, "status", "--porcelain"], repo)
+    git_rss = peak_rss_mb(["git", "status", "--porcelain"], repo)
+    print(f"| {'peak RSS, 50,000 files':<52} | {rss:7.1f} MB | {git_rss:7.1f} MB "
+          f"{'git status':<26} |       | ≤ 200 MB |")
+    env = {**os.environ, "PRE_COMMIT_TO_REF": "HEAD"}
+    ours = median_ms(proc([AYJNT_HOOKS, "check-migrations", "--stage", "pre-push"], repo, env),
+                     runs)
+    git = median_ms(procs([["git", "ls-tree", "-r", "HEAD", "agents"],
+                           ["git", "show", "HEAD:.ayjnt/migrations.json"]], repo), runs)
+    row("commit snapshot: agents + lockfile, 50k files/20k commits", ours, git,
+        "git ls-tree -r + git show", "≤ 150 ms")
+    _ahead_behind(repo, runs)
+
+
+def _ahead_behind(repo: Path, runs: int) -> None:
+    from ayjnt_hooks.gitrepo import discover
+    from ayjnt_hooks.history import CommitGraphWalker
+
+    local, remote = add_side_commits(repo, 50, 50)
+    git = median_ms(procs([["git", "rev-list", "--count", f"{remote}..{local}"],
+                           ["git", "rev-list", "--count", f"{local}..{remote}"]], repo), runs)
+    graph = repo / ".git/objects/info/commit-graph"
+    saved = graph.with_suffix(".bench-off")
+    for label in ("with commit-graph", "without commit-graph"):
+        if label.startswith("without") and graph.exists():
+            shutil.move(graph, saved)
+        try:
+            r = discover(str(repo))
+            counts = CommitGraphWalker(r).ahead_behind(local, remote)
+            assert counts == (50, 50), counts
+            ours = median_ms(lambda: CommitGraphWalker(discover(str(repo))).ahead_behind(
+                local, remote), runs)
+            row(f"ahead/behind 50/50 on 20k history, {label} (in-proc)", ours, git,
+                "2x git rev-list --count", "≤ 100 ms")
+        finally:
+            if saved.exists():
+                shutil.move(saved, graph)
+
+
+def hooks_and_deploy(runs: int) -> None:
+    header("Hooks (issue #5) and deploy preflight (issue #4)")
+    repo = generate(5_000, 100, 50)
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git/index")}
+    ours = median_ms(procs([[AYJNT_HOOKS, "check-migrations", "--stage", "pre-commit"],
+                            [AYJNT_HOOKS, "check-lockfile", "--stage", "pre-commit"]], repo),
+                     runs)
+    one = median_ms(proc([AYJNT_HOOKS, "check-migrations"], repo, env), runs)
+    git = median_ms(proc(["git", "diff", "--cached", "--quiet"], repo), runs)
+    row("pre-commit stage: ayjnt-migrations, 5k files/50 agents", one, git,
+        "git diff --cached --quiet", "≤ 150 ms")
+    row("pre-commit stage: both hooks, 5k files/50 agents", ours, git,
+        "git diff --cached --quiet", "-")
+    big = generate(50_000, 20_000, 50)
+    env = {**os.environ, "PRE_COMMIT_TO_REF": "HEAD"}
+    ours = median_ms(proc([AYJNT_HOOKS, "check-migrations"], big, env), runs)
+    git = median_ms(proc(["git", "ls-tree", "-r", "HEAD", "agents"], big), runs)
+    row("pre-push stage: ayjnt-migrations, 50k files/20k commits", ours, git,
+        "git ls-tree -r HEAD agents", "≤ 150 ms")
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=big, check=True)
+    git_cmds = [["git", "status", "--porcelain"], ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+                ["git", "rev-parse", "--verify", "origin/main"],
+                ["git", "rev-list", "--count", "origin/main..HEAD"],
+                ["git", "rev-list", "--count", "HEAD..origin/main"]]
+    git = median_ms(procs(git_cmds, big), runs)
+    ours = median_ms(proc([AYJNT_DEPLOY, "--check"], big), runs)
+    row("deploy preflight (--check), 50k files/20k commits", ours, git,
+        "ayjnt's 5 git commands", "≤ 2x git")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=("engine", "git", "hooks"))
+    args = parser.parse_args()
+    runs = 5 if args.quick else 11
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; median of {runs} runs")
+    if args.only in (None, "engine"):
+        engine(runs)
+    if args.only in (None, "git"):
+        git_state(runs)
+    if args.only in (None, "hooks"):
+        hooks_and_deploy(runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
