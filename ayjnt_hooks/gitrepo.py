@@ -42,6 +42,7 @@ class Repo:
     _packed: dict[str, str] | None = field(default=None, repr=False)
     _config: Any = field(default=None, repr=False)
     _store: Any = field(default=None, repr=False)
+    _reader: Any = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ refs
     def _packed_refs(self) -> dict[str, str]:
@@ -149,7 +150,14 @@ class Repo:
         return self._store  # type: ignore[no-any-return]
 
     def read_object(self, sha: str) -> tuple[int, bytes]:
-        """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag."""
+        """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag. KeyError if absent."""
+        if self._reader is None:
+            from .objects import ObjectReader
+
+            self._reader = ObjectReader(os.path.join(self.commondir, "objects"))
+        found: tuple[int, bytes] | None = self._reader.read(sha)
+        if found is not None:
+            return found
         type_num, data = self.objects.get_raw(cast("ObjectID", sha.encode()))
         return type_num, data
 

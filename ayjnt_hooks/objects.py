@@ -1,0 +1,108 @@
+"""A small read-only object reader for the hot path: loose objects and whole (undeltified)
+objects in packs, found through the pack ``.idx`` v2 files. Anything else — a deltified entry,
+an object in an alternate store — is left to dulwich (the caller falls back)."""
+from __future__ import annotations
+
+import glob
+import mmap
+import os
+import struct
+import zlib
+
+_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+
+
+class _Pack:
+    def __init__(self, idx_path: str) -> None:
+        with open(idx_path, "rb") as f:
+            self.idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if self.idx[:8] != b"\xfftOc\x00\x00\x00\x02":
+            raise ValueError("not a v2 pack index")
+        self.count = struct.unpack_from(">I", self.idx, 8 + 255 * 4)[0]
+        self.pack_path = idx_path[:-4] + ".pack"
+        self._pack: mmap.mmap | None = None
+
+    def offset(self, sha: bytes) -> int | None:
+        idx = self.idx
+        first = sha[0]
+        lo = struct.unpack_from(">I", idx, 8 + 4 * (first - 1))[0] if first else 0
+        hi = struct.unpack_from(">I", idx, 8 + 4 * first)[0]
+        base = 8 + 256 * 4
+        while lo < hi:
+            mid = (lo + hi) // 2
+            probe = idx[base + 20 * mid:base + 20 * mid + 20]
+            if probe < sha:
+                lo = mid + 1
+            elif probe > sha:
+                hi = mid
+            else:
+                offsets = base + 24 * self.count
+                (off,) = struct.unpack_from(">I", idx, offsets + 4 * mid)
+                if off & 0x80000000:
+                    large = offsets + 4 * self.count + 8 * (off & 0x7FFFFFFF)
+                    (off,) = struct.unpack_from(">Q", idx, large)
+                return int(off)
+        return None
+
+    def read(self, offset: int) -> tuple[int, bytes] | None:
+        if self._pack is None:
+            with open(self.pack_path, "rb") as f:
+                self._pack = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        pack = self._pack
+        c = pack[offset]
+        type_num = (c >> 4) & 7
+        size = c & 15
+        shift = 4
+        pos = offset + 1
+        while c & 0x80:
+            c = pack[pos]
+            pos += 1
+            size |= (c & 0x7F) << shift
+            shift += 7
+        if type_num not in (1, 2, 3, 4):
+            return None  # a delta: dulwich resolves those
+        d = zlib.decompressobj()
+        out = d.decompress(pack[pos:pos + size + 64 + size // 8], size)
+        while len(out) < size and not d.eof:
+            more = pack[pos + len(d.unused_data):pos + len(d.unused_data) + 4096]
+            if not more:
+                break
+            out += d.decompress(more, size - len(out))
+        return (type_num, out) if len(out) == size else None
+
+
+class ObjectReader:
+    def __init__(self, objects_dir: str) -> None:
+        self.objects_dir = objects_dir
+        self._packs: list[_Pack] | None = None
+
+    def _pack_list(self) -> list[_Pack]:
+        if self._packs is None:
+            self._packs = []
+            for idx in glob.glob(os.path.join(glob.escape(self.objects_dir), "pack", "*.idx")):
+                try:
+                    self._packs.append(_Pack(idx))
+                except (OSError, ValueError):
+                    continue
+        return self._packs
+
+    def read(self, sha: str) -> tuple[int, bytes] | None:
+        """(type, content), or None when this fast reader cannot serve it."""
+        loose = os.path.join(self.objects_dir, sha[:2], sha[2:])
+        try:
+            with open(loose, "rb") as f:
+                raw = zlib.decompress(f.read())
+        except FileNotFoundError:
+            pass
+        except (OSError, zlib.error):
+            return None
+        else:
+            header, _, body = raw.partition(b"\0")
+            kind = _TYPES.get(header.split(b" ", 1)[0])
+            return (kind, body) if kind else None
+        binary = bytes.fromhex(sha)
+        for pack in self._pack_list():
+            offset = pack.offset(binary)
+            if offset is not None:
+                return pack.read(offset)
+        return None
