@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from .errors import AyjntError
 
 if TYPE_CHECKING:
-    from dulwich.config import StackedConfig
     from dulwich.object_store import DiskObjectStore
     from dulwich.objects import ObjectID
+
+    from .gitconfig import GitConfig
 
 ZERO_SHA = "0" * 40
 S_IFGITLINK = 0o160000
@@ -110,29 +111,20 @@ class Repo:
 
     # ------------------------------------------------------------------ config
     @property
-    def config(self) -> StackedConfig:
+    def config(self) -> GitConfig:
         if self._config is None:
-            from dulwich.config import ConfigFile, StackedConfig
+            from .gitconfig import GitConfig
 
-            backends = StackedConfig.default_backends()
             try:
-                backends.insert(0, ConfigFile.from_path(os.path.join(self.commondir, "config")))
-            except FileNotFoundError:
-                pass
+                self._config = GitConfig(self.commondir)
             except Exception as e:
                 raise AyjntError(f"{os.path.join(self.commondir, 'config')}: cannot parse git "
                                  f"config ({e}). Fix the file (git config --list shows the "
                                  f"error).") from None
-            self._config = StackedConfig(backends)
         return self._config  # type: ignore[no-any-return]
 
     def config_get(self, section: str, name: str, sub: str | None = None) -> str | None:
-        key = (section.encode(),) if sub is None else (section.encode(), sub.encode())
-        try:
-            value = self.config.get(key, name.encode())
-        except KeyError:
-            return None
-        return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else None
+        return self.config.get(section, name, sub)
 
     def config_bool(self, section: str, name: str, default: bool) -> bool:
         value = self.config_get(section, name)

@@ -324,15 +324,13 @@ class StatusComputer:
     @property
     def ignores(self) -> Any:
         if self._ignores is None:
-            from dulwich.ignore import (
-                IgnoreFilter,
-                IgnoreFilterManager,
-                default_user_ignore_filter_path,
-            )
+            from dulwich.ignore import IgnoreFilter, IgnoreFilterManager
+
+            from .gitconfig import user_excludes_file
 
             filters = []
             for p in (os.path.join(self.repo.commondir, "info", "exclude"),
-                      os.path.expanduser(default_user_ignore_filter_path(self.repo.config))):
+                      user_excludes_file(self.repo.config)):
                 if os.path.isfile(p):
                     filters.append(IgnoreFilter.from_path(p))
             ignorecase = self.repo.config_bool("core", "ignorecase", False)
