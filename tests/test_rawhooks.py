@@ -1,0 +1,131 @@
+"""The raw hooks in-process: git's pre-push stdin, several refs, legacy chaining, install."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from ayjnt_hooks.cli import main
+from ayjnt_hooks.stashed import apply_to, stashed_patch
+
+from .conftest import write_files
+from .test_hooks import agent, build, make_repo, sh
+
+ZERO = "0" * 40
+
+
+def push_stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+
+def rev(repo: Path, name: str) -> str:
+    return sh(repo, f"git rev-parse {name}").stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    return proj
+
+
+def test_pre_push_every_ref(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    base = rev(repo, "HEAD")
+    sh(repo, "git checkout -qb good && git commit -q --allow-empty -m ok")
+    good = rev(repo, "HEAD")
+    sh(repo, "git checkout -qb bad main")
+    write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(repo, "git add -A && git commit -qm stale && git tag v1 && git tag -a -m a v2")
+    bad = rev(repo, "HEAD")
+    lines = (f"refs/heads/good {good} refs/heads/good {ZERO}\n"
+             f"refs/heads/bad {bad} refs/heads/bad {ZERO}\n"
+             f"(delete) {ZERO} refs/heads/old {base}\n"
+             f"refs/tags/v2 {rev(repo, 'v2')} refs/tags/v2 {ZERO}\n"
+             "garbage line\n")
+    push_stdin(monkeypatch, lines)
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 1
+    out = capsys.readouterr().out
+    assert out.count("ayjnt-migrations: a lockfile change is pending") == 2  # branch + tag
+    assert "(refs/heads/bad → refs/heads/bad)" in out
+    assert "(refs/heads/good →" not in out
+    push_stdin(monkeypatch, f"refs/heads/good {good} refs/heads/main {base}\n")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 0
+    push_stdin(monkeypatch, "")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 0
+
+
+def test_pre_push_rewritten_history_and_unknown_remote(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+    build(repo)
+    sh(repo, "git add -A && git commit -qm v2")
+    remote = rev(repo, "HEAD")
+    sh(repo, "git reset -q --hard HEAD~1 && git commit -q --allow-empty -m other")
+    push_stdin(monkeypatch, f"HEAD {rev(repo, 'HEAD')} refs/heads/main {remote}\n"
+                            f"HEAD {rev(repo, 'HEAD')} refs/heads/x {'1' * 40}\n")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 1
+    out = capsys.readouterr().out
+    assert "the push has (dropped)" in out and "is not in this clone" in out
+
+
+def test_pre_commit_raw(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(("hook-impl", "pre-commit")) == 0
+    write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(repo, "git add -A")
+    assert main(("hook-impl", "pre-commit")) == 1
+    assert "the index being committed" in capsys.readouterr().out
+
+
+def test_legacy_hook_runs_first_and_can_veto(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    hooks = repo / ".git" / "hooks"
+    (hooks / "pre-commit").write_text("#!/bin/sh\nexit 5\n")
+    (hooks / "pre-commit").chmod(0o755)
+    assert main(("install", "--hook", "pre-commit")) == 1
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert main(("install", "--hook", "pre-commit", "--force")) == 0
+    assert main(("hook-impl", "pre-commit")) == 5
+    (hooks / "pre-commit.legacy").write_text("#!/bin/sh\nexit 0\n")
+    assert main(("hook-impl", "pre-commit")) == 0
+    (hooks / "pre-commit").rename(hooks / "keep")
+    (hooks / "pre-commit").write_text("#!/bin/sh\n")
+    (hooks / "pre-commit.legacy").write_text("#!/bin/sh\n")
+    assert main(("install", "--hook", "pre-commit", "--force")) == 1
+    assert "already exists" in capsys.readouterr().err
+    (hooks / "keep").rename(hooks / "pre-commit")
+    assert main(("uninstall",)) == 0
+    out = capsys.readouterr().out
+    assert "restored" in out and (hooks / "pre-commit").read_text() == "#!/bin/sh\n"
+    assert main(("uninstall",)) == 0
+    assert "left" in capsys.readouterr().out
+
+
+def test_install_in_subfolder_pins_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    proj = make_repo(tmp_path, "apps/chat")
+    monkeypatch.chdir(proj.parent.parent)
+    assert main(("install", "--cwd", "apps/chat")) == 0
+    text = (proj.parent.parent / ".git/hooks/pre-push").read_text()
+    assert "hook-impl pre-push --cwd apps/chat" in text
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert main(("install", "--cwd", str(outside))) == 3
+
+
+def test_stashed_patch_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path))
+    assert stashed_patch() is None
+    patch = (b"diff --git a/x.json b/x.json\nindex 1..2 100644\n--- a/x.json\n+++ b/x.json\n"
+             b"@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -5,0 +6,1 @@\n+f\n"
+             b"diff --git a/y b/y\n")
+    (tmp_path / f"patch123-{os.getppid()}").write_bytes(patch)
+    assert stashed_patch() == patch
+    assert apply_to(patch, "x.json", b"a\nb\nc\nd\ne") == b"a\nB\nc\nd\ne\nf"
+    assert apply_to(patch, "other.json", b"a") is None
+    monkeypatch.delenv("PRE_COMMIT_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert stashed_patch() is None
