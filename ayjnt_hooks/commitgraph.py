@@ -7,6 +7,8 @@ import mmap
 import os
 import struct
 
+from .objects import find_oid
+
 _NO_PARENT = 0x70000000
 _OCTOPUS = 0x80000000
 
@@ -40,21 +42,7 @@ class CommitGraph:
             return None
 
     def position(self, sha: bytes) -> int | None:
-        first = sha[0]
-        lo = struct.unpack_from(">I", self._data, self._fanout + 4 * (first - 1))[0] \
-            if first else 0
-        hi = struct.unpack_from(">I", self._data, self._fanout + 4 * first)[0]
-        data, base = self._data, self._oids
-        while lo < hi:
-            mid = (lo + hi) // 2
-            probe = data[base + 20 * mid:base + 20 * mid + 20]
-            if probe < sha:
-                lo = mid + 1
-            elif probe > sha:
-                hi = mid
-            else:
-                return int(mid)
-        return None
+        return find_oid(self._data, self._fanout, self._oids, sha)
 
     def oid(self, pos: int) -> bytes:
         return self._data[self._oids + 20 * pos:self._oids + 20 * pos + 20]

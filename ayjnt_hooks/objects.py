@@ -12,6 +12,24 @@ import zlib
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 
 
+def find_oid(data: bytes | mmap.mmap, fanout: int, oids: int, sha: bytes) -> int | None:
+    """Position of ``sha`` in a git fanout table + sorted 20-byte id list (pack idx v2 and
+    commit-graph share this layout)."""
+    first = sha[0]
+    lo: int = struct.unpack_from(">I", data, fanout + 4 * (first - 1))[0] if first else 0
+    hi: int = struct.unpack_from(">I", data, fanout + 4 * first)[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        probe = data[oids + 20 * mid:oids + 20 * mid + 20]
+        if probe < sha:
+            lo = mid + 1
+        elif probe > sha:
+            hi = mid
+        else:
+            return mid
+    return None
+
+
 class _Pack:
     def __init__(self, idx_path: str) -> None:
         with open(idx_path, "rb") as f:
@@ -24,25 +42,16 @@ class _Pack:
 
     def offset(self, sha: bytes) -> int | None:
         idx = self.idx
-        first = sha[0]
-        lo = struct.unpack_from(">I", idx, 8 + 4 * (first - 1))[0] if first else 0
-        hi = struct.unpack_from(">I", idx, 8 + 4 * first)[0]
         base = 8 + 256 * 4
-        while lo < hi:
-            mid = (lo + hi) // 2
-            probe = idx[base + 20 * mid:base + 20 * mid + 20]
-            if probe < sha:
-                lo = mid + 1
-            elif probe > sha:
-                hi = mid
-            else:
-                offsets = base + 24 * self.count
-                (off,) = struct.unpack_from(">I", idx, offsets + 4 * mid)
-                if off & 0x80000000:
-                    large = offsets + 4 * self.count + 8 * (off & 0x7FFFFFFF)
-                    (off,) = struct.unpack_from(">Q", idx, large)
-                return int(off)
-        return None
+        pos = find_oid(idx, 8, base, sha)
+        if pos is None:
+            return None
+        offsets = base + 24 * self.count
+        (off,) = struct.unpack_from(">I", idx, offsets + 4 * pos)
+        if off & 0x80000000:
+            large = offsets + 4 * self.count + 8 * (off & 0x7FFFFFFF)
+            (off,) = struct.unpack_from(">Q", idx, large)
+        return int(off)
 
     def read(self, offset: int) -> tuple[int, bytes] | None:
         if self._pack is None:

@@ -55,6 +55,19 @@ def project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     return make
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(cwd: Path | str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a bash script (git CLI set-up steps) in ``cwd``; fail the test on error."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(["bash", "-ec", script], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 def git(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> str:
     proc = subprocess.run(("git", *args), cwd=cwd, input=input, capture_output=True)
     if check and proc.returncode != 0:

@@ -16,7 +16,7 @@ import pytest
 from ayjnt_hooks import lockfile as lf
 from ayjnt_hooks.deploy import main, parse_args
 
-from .conftest import write_files
+from .conftest import sh, write_files
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAKE_BUILD = f"{sys.executable} {FIXTURES / 'fake_ayjnt_build.py'}"
@@ -39,12 +39,6 @@ def built_lockfile(*pairs: tuple[str, str]) -> str:
                                           "new_sqlite_classes": [c for _, c in pairs]}],
             "classes": {i: {"agentId": i, "className": c, "firstTag": "v1"} for i, c in pairs}}
     return lf.serialize(lock).decode()
-
-
-def sh(cwd: Path, script: str) -> str:
-    proc = subprocess.run(["bash", "-ec", script], cwd=cwd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 @pytest.fixture
@@ -404,8 +398,8 @@ def test_fetch_detects_moved_remote(proj: Path, capfd: pytest.CaptureFixture[str
     sh(proj, "git clone -q $(git remote get-url origin) ../other && cd ../other && "
              "git commit -q --allow-empty -m o && git push -q origin main")
     assert deploy(capfd, "--cwd", str(proj))[0] == 0  # without --fetch nothing is seen
-    remote = sh(proj, "git ls-remote origin refs/heads/main").split()[0]
-    local = sh(proj, "git rev-parse origin/main").strip()
+    remote = sh(proj, "git ls-remote origin refs/heads/main").stdout.split()[0]
+    local = sh(proj, "git rev-parse origin/main").stdout.strip()
     code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
     assert code == 1
     assert err == (f"\nayjnt: origin/main moved since your last fetch (remote {remote[:7]}, "

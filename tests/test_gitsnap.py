@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,7 @@ from ayjnt_hooks.gitrepo import discover, read_index
 from ayjnt_hooks.gitsnap import CommitSnapshot, IndexSnapshot
 from ayjnt_hooks.scan import scan
 
-from .conftest import agent_src, write_files
-
-
-def sh(cwd: Path, script: str) -> None:
-    subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True)
+from .conftest import agent_src, sh, write_files
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Branch/sync facts against ``git rev-list --count`` and friends."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,11 +8,7 @@ import pytest
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.history import CommitGraphWalker, branch_facts
 
-from .conftest import git
-
-
-def sh(cwd: Path, script: str) -> None:
-    subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True)
+from .conftest import git, sh
 
 
 def commits(n: int, prefix: str, start: int = 1_700_000_000, step: int = 60) -> str:

@@ -14,7 +14,7 @@ from ayjnt_hooks.cli import main
 from ayjnt_hooks.history_check import soundness_problems
 from ayjnt_hooks.hooks import infer_stage
 
-from .conftest import write_files
+from .conftest import sh, write_files
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BUILD = [sys.executable, str(FIXTURES / "fake_ayjnt_build.py")]
@@ -24,15 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def agent(cls: str, pin: str | None = None) -> str:
     head = f'export const agentId = "{pin}";\n' if pin else ""
     return head + f"export default class {cls} extends Agent {{}}\n"
-
-
-def sh(cwd: Path, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(["bash", "-ec", script], cwd=cwd, capture_output=True, text=True,
-                          env=env)
-    if check:
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
 
 
 def build(proj: Path) -> None:

@@ -9,12 +9,9 @@ import pytest
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.objects import ObjectReader
 
+from .conftest import sh
+
 TYPES = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
-
-
-def sh(cwd: Path, script: str) -> str:
-    return subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
 
 
 @pytest.mark.parametrize("pack", [False, True], ids=["loose", "packed"])
@@ -27,7 +24,7 @@ def test_reads_every_object_like_git(tmp_path: Path, pack: bool) -> None:
     reader = ObjectReader(str(tmp_path / ".git" / "objects"))
     repo = discover(str(tmp_path))
     served = 0
-    listing = sh(tmp_path, "git cat-file --batch-all-objects --batch-check").splitlines()
+    listing = sh(tmp_path, "git cat-file --batch-all-objects --batch-check").stdout.splitlines()
     for line in listing:
         sha, kind, _size = line.split()
         raw = subprocess.run(["git", "cat-file", kind, sha], cwd=tmp_path, check=True,

@@ -10,8 +10,8 @@ import pytest
 from ayjnt_hooks.cli import main
 from ayjnt_hooks.stashed import apply_to, stashed_patch
 
-from .conftest import write_files
-from .test_hooks import agent, build, make_repo, sh
+from .conftest import sh, write_files
+from .test_hooks import agent, build, make_repo
 
 ZERO = "0" * 40
 

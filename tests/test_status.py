@@ -12,6 +12,8 @@ from ayjnt_hooks.errors import AyjntError
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.status import status
 
+from .conftest import sh
+
 BASE = """
 git init -q -b main .
 mkdir -p dir/sub
@@ -104,10 +106,6 @@ SCENARIOS: list[tuple[str, str, bool]] = [
 ]
 
 
-def _run(cwd: Path, script: str) -> None:
-    subprocess.run(["bash", "-ec", script], cwd=cwd, check=True, capture_output=True)
-
-
 def _tree_hashes(root: Path) -> dict[str, str]:
     out = {}
     for dirpath, _dirs, files in os.walk(root):
@@ -133,14 +131,14 @@ def git_porcelain(cwd: Path) -> list[str]:
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
-    _run(root, BASE)
+    sh(root, BASE)
     return root
 
 
 @pytest.mark.parametrize(("script", "lines_too"),
                          [pytest.param(s, lines, id=i) for i, s, lines in SCENARIOS])
 def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
-    _run(repo, script)
+    sh(repo, script)
     before = _tree_hashes(repo)
     ours = status(discover(str(repo)))
     verdict = status(discover(str(repo)), first_only=True)
@@ -153,17 +151,17 @@ def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
 
 
 def test_no_commits_empty(tmp_path: Path) -> None:
-    _run(tmp_path, "git init -q .")
+    sh(tmp_path, "git init -q .")
     assert status(discover(str(tmp_path))).lines == git_porcelain(tmp_path) == []
 
 
 def test_no_commits_staged(tmp_path: Path) -> None:
-    _run(tmp_path, "git init -q .; echo a > a.txt; git add a.txt; echo b > b.txt")
+    sh(tmp_path, "git init -q .; echo a > a.txt; git add a.txt; echo b > b.txt")
     assert status(discover(str(tmp_path))).lines == git_porcelain(tmp_path)
 
 
 def test_merge_conflict(repo: Path) -> None:
-    _run(repo, "git checkout -qb other; echo o > a.txt; echo n > both.txt; git add .; "
+    sh(repo, "git checkout -qb other; echo o > a.txt; echo n > both.txt; git add .; "
                "git commit -qm o; git checkout -q main; echo m > a.txt; echo m > both.txt; "
                "git add .; git commit -qm m; git merge other >/dev/null 2>&1 || true")
     ours = status(discover(str(repo)))
@@ -179,24 +177,24 @@ def test_merge_conflict(repo: Path) -> None:
 def test_submodule(repo: Path, tmp_path: Path, script: str) -> None:
     sub = tmp_path / "subsrc"
     sub.mkdir()
-    _run(sub, "git init -q -b main .; echo 1 > f; git add f; git commit -qm s")
-    _run(repo, f"git -c protocol.file.allow=always submodule add -q {sub} sm; "
+    sh(sub, "git init -q -b main .; echo 1 > f; git add f; git commit -qm s")
+    sh(repo, f"git -c protocol.file.allow=always submodule add -q {sub} sm; "
                "git commit -qm sm")
-    _run(repo, script)
+    sh(repo, script)
     ours = status(discover(str(repo)))
     assert ours.lines == git_porcelain(repo)
 
 
 def test_linked_worktree_with_common_exclude(repo: Path, tmp_path: Path) -> None:
     wt = tmp_path / "wt"
-    _run(repo, f"git worktree add -q {wt} -b wtb; printf 'secret.txt\\n' >> .git/info/exclude")
-    _run(wt, "echo s > secret.txt; echo z >> a.txt; echo u > u.txt")
+    sh(repo, f"git worktree add -q {wt} -b wtb; printf 'secret.txt\\n' >> .git/info/exclude")
+    sh(wt, "echo s > secret.txt; echo z >> a.txt; echo u > u.txt")
     ours = status(discover(str(wt)))
     assert ours.lines == git_porcelain(wt) == [" M a.txt", "?? u.txt"]
 
 
 def test_split_index_is_refused(repo: Path) -> None:
-    _run(repo, "git config core.splitIndex true; git update-index --split-index; "
+    sh(repo, "git config core.splitIndex true; git update-index --split-index; "
                "echo n > new.txt; git add new.txt")
     with pytest.raises(AyjntError, match=r"unsupported index format \(split index\)"):
         status(discover(str(repo)))
@@ -210,7 +208,7 @@ def test_corrupt_index(repo: Path) -> None:
 
 
 def test_git_index_file_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _run(repo, "cp .git/index .git/alt-index; echo x >> a.txt; "
+    sh(repo, "cp .git/index .git/alt-index; echo x >> a.txt; "
                "GIT_INDEX_FILE=.git/alt-index git add a.txt")
     monkeypatch.chdir(repo)
     monkeypatch.setenv("GIT_INDEX_FILE", ".git/alt-index")
