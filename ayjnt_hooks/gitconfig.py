@@ -15,7 +15,7 @@ _SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]
 _KEY = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(=)?")
 _ESCAPES = {"n": "\n", "t": "\t", "b": "\b", '"': '"', "\\": "\\"}
 
-Key = tuple[str, str | None, str]
+Key = tuple[str, "str | None", str]  # (section, subsection, name); quoted for Python 3.9
 
 
 def config_paths(commondir: str) -> list[str]:

@@ -339,7 +339,10 @@ class StatusComputer:
 
     def _ignored(self, rel: str, is_dir: bool) -> bool:
         if is_dir:  # git never looks inside an excluded directory
-            return bool(self.ignores.may_prune_directory(rel + "/"))
+            prune = getattr(self.ignores, "may_prune_directory", None)
+            if prune is None:  # dulwich < 1.x (the last releases for Python 3.9)
+                return self.ignores.is_ignored(rel + "/") is True
+            return bool(prune(rel + "/"))
         return bool(self.ignores.is_ignored(rel))
 
     def _has_untracked_content(self, abs_dir: str, rel_dir: str) -> bool:

@@ -5,7 +5,11 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
+import dulwich
 import pytest
+
+# dulwich < 1.0 (the newest on Python 3.9) lacks some gitignore and config-include fixes.
+OLD_DULWICH = dulwich.__version__ < (1, 0, 0)
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",

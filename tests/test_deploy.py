@@ -119,7 +119,7 @@ def test_missing_bunx(proj: Path, capfd: pytest.CaptureFixture[str],
     monkeypatch.delenv("AYJNT_WRANGLER")
     monkeypatch.setenv("PATH", "/nonexistent")
     code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
-    assert code == 1
+    assert code == 1, err
     assert "ayjnt: could not launch bunx. Install Bun from https://bun.com" in err
     assert "AYJNT_WRANGLER" in err
 

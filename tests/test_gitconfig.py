@@ -8,6 +8,8 @@ import pytest
 
 from ayjnt_hooks.gitconfig import GitConfig, user_excludes_file
 
+from .conftest import OLD_DULWICH
+
 CONFIG = r'''
 # comment
 [core]
@@ -41,7 +43,10 @@ def git_get(repo: Path, section: str, sub: str | None, name: str) -> str | None:
     return proc.stdout.rstrip("\n") if proc.returncode == 0 else None
 
 
-@pytest.mark.parametrize("with_include", [False, True], ids=["plain", "include-via-dulwich"])
+@pytest.mark.parametrize("with_include", [
+    pytest.param(False, id="plain"),
+    pytest.param(True, id="include-via-dulwich", marks=pytest.mark.xfail(
+        OLD_DULWICH, reason="config includes need dulwich >= 1.0"))])
 def test_matches_git(tmp_path: Path, with_include: bool) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     text = CONFIG
