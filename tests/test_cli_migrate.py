@@ -167,3 +167,14 @@ def test_console_script_outside_git(tmp_path: Path) -> None:
     assert exe, "ayjnt-hooks console script not installed"
     proc = subprocess.run([exe, "migrate"], cwd=tmp_path, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout) == (0, "No pending migrations.\n")
+
+
+def test_hundred_megabyte_lockfile(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project({"agents/chat/agent.ts": agent_src("ChatAgent")})
+    pad = "x" * 100_000_000
+    (root / ".ayjnt").mkdir()
+    (root / ".ayjnt/migrations.json").write_text(V1[:-1] + f',"pad":"{pad}"}}')
+    assert run(capsys, "migrate", "--cwd", str(root), "--check")[0] == 0
+    (root / ".ayjnt/migrations.json").write_bytes(b"\xff" * 100_000_000)
+    code, out, err = run(capsys, "migrate", "--cwd", str(root))
+    assert code == 3 and "is not valid JSON" in err and len(err) < 2000

@@ -235,3 +235,45 @@ def test_bad_input_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code = main(("check-migrations", "--stage", "pre-commit", "--cwd", str(tmp_path)))
     assert code == 3
     assert "not a git repository" in capsys.readouterr().err
+
+
+def test_new_branch_diverging_lockfile_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    sh(proj, "git remote set-head origin main")
+    sh(proj, "git checkout -qb feature")
+    write_files(proj, {"agents/beta/agent.ts": agent("BetaAgent")})
+    build(proj)
+    sh(proj, "git add -A && git commit -qm beta")
+    feature = sh(proj, "git rev-parse HEAD").stdout.strip()
+    sh(proj, "git checkout -q main")
+    write_files(proj, {"agents/alpha/agent.ts": agent("AlphaAgent")})
+    build(proj)
+    sh(proj, "git add -A && git commit -qm alpha && git push -q origin main && "
+             "git checkout -q feature")
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", feature)
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/feature")
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", "origin")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", sh(proj, "git rev-parse HEAD~1").stdout.strip())
+    code, out = run(capsys, "check-lockfile")
+    assert code == 0
+    assert "warning: .ayjnt/migrations.json on this new branch diverges from origin/HEAD's" in out
+    assert "Merging it will conflict on the lockfile." in out
+
+
+def test_git_dir_and_work_tree_env(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    sh(tmp_path, f"mv {proj}/.git {tmp_path}/separate.git")
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_DIR", "separate.git")
+    monkeypatch.setenv("GIT_WORK_TREE", str(proj))
+    sh(tmp_path, "git add -A")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "separate.git" / "index"))
+    code, out = run(capsys, "check-migrations", "--cwd", str(proj))
+    assert code == 1 and "SupportAgent" in out
+    assert main(("status", "--cwd", str(proj), "--porcelain")) == 0
+    assert capsys.readouterr().out.splitlines() == sh(
+        tmp_path, "git status --porcelain").stdout.splitlines() == ["A  agents/support/agent.ts"]
