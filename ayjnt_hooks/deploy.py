@@ -144,7 +144,7 @@ class Deploy:
     # ------------------------------------------------------------ preflight
     def preflight_git(self) -> None:
         from .gitrepo import NotARepo, discover
-        from .history import CommitGraphWalker, branch_facts
+        from .history import branch_facts
         from .status import status
 
         try:
@@ -172,13 +172,12 @@ class Deploy:
                                        "this commit is pushed before deploying.")
             return
         branch = facts.branch or ""
-        upstream = repo.rev_parse(f"origin/{branch}")
+        upstream = facts.upstream_sha
         if upstream is None:
             self.warn("no-upstream", f"no origin/{branch} — skipping sync check. Ensure "
                                      f"coworkers coordinate migrations.")
             return
-        assert facts.head is not None
-        ahead, behind = CommitGraphWalker(repo).ahead_behind(facts.head, upstream)
+        ahead, behind = facts.ahead or 0, facts.behind or 0
         self.data.update(upstream=f"origin/{branch}", ahead=ahead, behind=behind)
         if ahead > 0:
             raise Refusal(f"{ahead} unpushed commit(s) on {branch}. Push before deploying. "

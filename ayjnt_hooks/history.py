@@ -183,7 +183,7 @@ def branch_facts(repo: Repo, remote: str = "origin") -> BranchFacts:
     ahead = behind = None
     walker = CommitGraphWalker(repo)
     if branch is not None and head is not None:
-        upstream_sha = repo.ref_sha(f"refs/remotes/{remote}/{branch}")
+        upstream_sha = repo.rev_parse(f"{remote}/{branch}")  # as `git rev-parse --verify`
         if upstream_sha is not None:
             upstream = f"{remote}/{branch}"
             ahead, behind = walker.ahead_behind(head, upstream_sha)
