@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "deploy)")
         p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("hook-impl", help=argparse.SUPPRESS)
+    p = sub.add_parser("hook-impl", help="what the hooks written by `install` run")
     p.add_argument("hook", choices=("pre-commit", "pre-push"))
     p.add_argument("--cwd", type=existing_dir)
     p.add_argument("hook_args", nargs="*")
