@@ -101,6 +101,19 @@ SCENARIOS: list[tuple[str, str, bool]] = [
      "mkdir dist; echo 1 > dist/keep.txt; echo 2 > dist/drop", True),
     ("anchored-dir-pattern", "printf '/data/\\n' > .gitignore; echo 1 > data; mkdir -p sub/data; "
      "echo 2 > sub/data/x", True),
+    ("dir-replaced-by-file-staged", "git rm -rq dir && echo x > dir && git add dir", True),
+    ("file-replaced-by-dir-staged", "git rm -q a.txt && mkdir a.txt && echo 1 > a.txt/x && "
+     "git add a.txt", True),
+    ("new-dir-staged", "mkdir -p nd/deep && echo 1 > nd/deep/x && git add nd", True),
+    ("deleted-dir-staged", "git rm -rq dir", True),
+    ("ita-then-deleted", "echo i > ita.txt; git add -N ita.txt; rm ita.txt", True),
+    ("crlf-binary-attr", "git config core.autocrlf true; printf '*.txt -text\n' > "
+     ".gitattributes; git add .gitattributes; git commit -qm a; printf 'hello\r\n' > a.txt",
+     True),
+    ("two-staged-renames", "git mv a.txt a2.txt && git mv dir/b.txt dir/b2.txt", True),
+    ("staged-gitlink-type-change", "rm a.txt && git update-index --add --cacheinfo "
+     "160000,$(git rev-parse HEAD),a.txt 2>/dev/null || git update-index --cacheinfo "
+     "160000,$(git rev-parse HEAD),a.txt", False),
     ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
      "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
 ]
