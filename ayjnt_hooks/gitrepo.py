@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from .gitconfig import GitConfig
 
-ZERO_SHA = "0" * 40
 S_IFGITLINK = 0o160000
 S_IFLNK = 0o120000
 S_IFDIR = 0o040000
@@ -97,18 +96,6 @@ class Repo:
                 return sha
         return None
 
-    def list_refs(self, prefix: str) -> dict[str, str]:
-        found = {k: v for k, v in self._packed_refs().items() if k.startswith(prefix)}
-        top = os.path.join(self.commondir, *prefix.rstrip("/").split("/"))
-        for dirpath, _dirs, files in os.walk(top):
-            for name in files:
-                rel = os.path.relpath(os.path.join(dirpath, name), self.commondir)
-                ref = rel.replace(os.sep, "/")
-                sha = self.ref_sha(ref)
-                if sha is not None:
-                    found[ref] = sha
-        return found
-
     # ------------------------------------------------------------------ config
     @property
     def config(self) -> GitConfig:
@@ -164,9 +151,6 @@ class Repo:
         if type_num != 1:
             raise AyjntError(f"{sha} is not a commit.")
         return data[5:45].decode()
-
-    def is_shallow(self) -> bool:
-        return os.path.exists(os.path.join(self.commondir, "shallow"))
 
 
 def _read_gitfile(path: str) -> str:

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 _VTAG = re.compile("v([0-9]+)")
-CONFLICT_MARKERS = (b"<<<<<<< ", b"=======\n", b">>>>>>> ")
 
 
 def has_conflict_markers(data: bytes) -> bool:
