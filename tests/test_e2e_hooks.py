@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +50,10 @@ class Consumer:
         self.work = proj
         while not (self.work / ".git").exists():
             self.work = self.work.parent
-        self.env = {**os.environ, "PRE_COMMIT_HOME": str(home),
+        # this interpreter's scripts (ayjnt-hooks, pre-commit) first, even without an
+        # activated virtualenv
+        path = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
+        self.env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PATH": path,
                     "PYTHONPATH": str(ROOT), "PRE_COMMIT_COLOR": "never"}
 
     def sh(self, script: str, check: bool = True, cwd: Path | None = None
