@@ -400,19 +400,9 @@ class StatusComputer:
 
         untracked: list[str] = []
         seen: set[str] = set()
-        # Fast path for the stat check: a regular file whose lstat matches the entry's stat data
-        # (and is not racy) is clean. Entries that need more care get sig None.
-        racy_limit = self.index.mtime_ns
-        trust_ctime, file_mode, full = self.trust_ctime, self.file_mode, self.check_stat_full
-        sigs: dict[str, tuple[int, ...] | None] = {}
-        for e in stage0:
-            if e.mode in (0o100644, 0o100755) and e.mtime_ns < racy_limit \
-                    and not e.flags & 0xF000:
-                sigs[e.path] = (e.mtime_ns, e.size, e.ctime_ns if trust_ctime else 0,
-                                e.ino if full else 0,
-                                0o100100 if file_mode and e.mode == 0o100755 else 0o100000)
-            else:
-                sigs[e.path] = None
+        sigs = self._stat_signatures(stage0)
+        trust_ctime, full = self.trust_ctime, self.check_stat_full
+        file_mode = self.file_mode
         exec_mask = 0o170100 if file_mode else 0o170000
         pending = [(self.worktree, "")]
         while pending:
@@ -471,6 +461,27 @@ class StatusComputer:
                         if first_only:
                             return Status(["dirty"])
 
+        return self._format(codes, conflicts, untracked, tracked)
+
+    def _stat_signatures(self, stage0: list[IndexEntry]) -> dict[str, tuple[int, ...] | None]:
+        """Per tracked path, the lstat tuple that proves it clean without reading it: a regular
+        file, not racy, no special flags. ``None``: the entry needs the full check."""
+        racy_limit = self.index.mtime_ns
+        trust_ctime, file_mode, full = self.trust_ctime, self.file_mode, self.check_stat_full
+        sigs: dict[str, tuple[int, ...] | None] = {}
+        for e in stage0:
+            if e.mode in (0o100644, 0o100755) and e.mtime_ns < racy_limit \
+                    and not e.flags & 0xF000:
+                sigs[e.path] = (e.mtime_ns, e.size, e.ctime_ns if trust_ctime else 0,
+                                e.ino if full else 0,
+                                0o100100 if file_mode and e.mode == 0o100755 else 0o100000)
+            else:
+                sigs[e.path] = None
+        return sigs
+
+    def _format(self, codes: dict[str, list[str]], conflicts: dict[str, int],
+                untracked: list[str], tracked: dict[str, IndexEntry]) -> Status:
+        """Porcelain v1 lines in git's order: changes by path, then untracked."""
         q = self.quote_non_ascii
         lines_by_path: dict[str, str] = {}
         renamed = self._exact_renames(codes, tracked)
