@@ -77,7 +77,6 @@ class DeployArgs:
     json: bool = False
     no_build: bool = False
     check: bool = False
-    help: bool = False
     forwarded: list[str] = field(default_factory=list)
 
 
@@ -114,8 +113,6 @@ def parse_args(argv: Sequence[str]) -> DeployArgs:
             args.no_build = True
         elif a == "--check":
             args.check = True
-        elif a in ("-h", "--help"):
-            args.help = True
         else:
             args.forwarded.append(a)
         i += 1
@@ -415,14 +412,16 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours = argv[:argv.index("--")] if "--" in argv else argv
+    if "-h" in ours or "--help" in ours:  # like ayjnt: before anything else is looked at
+        sys.stdout.write(HELP)
+        return EXIT_OK
     try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
+        args = parse_args(argv)
     except UsageError as e:
         sys.stderr.write(f"ayjnt: {e}\n")
         return EXIT_USAGE
-    if args.help:
-        sys.stdout.write(HELP)
-        return EXIT_OK
     deploy = Deploy(args)
     try:
         return deploy.run()

@@ -129,7 +129,8 @@ def test_help_does_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str], en
     code, out, err = deploy(capfd, "--cwd", str(tmp_path), "--help")
     assert code == 0 and out.startswith("usage: ayjnt-deploy") and err == ""
     assert not env.exists()
-    assert parse_args(["--", "--help"]).help is False
+    assert deploy(capfd, "--cwd", "/no/such/dir", "-h")[0] == 0
+    assert parse_args(["--", "--help"]).forwarded == ["--help"]
 
 
 @pytest.mark.parametrize(("argv", "cwd", "force", "forwarded"), [
