@@ -367,7 +367,7 @@ class Deploy:
         if self.args.json:
             emit_json({"preflight": self.data, "config": config}, self.findings)
             sys.stdout.flush()
-        return hand_off(config, self.args.forwarded, self.root)
+        return hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
 
 
 def _read(path: str) -> bytes | None:
@@ -386,12 +386,15 @@ def _restore(path: str, data: bytes | None) -> None:
             f.write(data)
 
 
-def hand_off(config: str, forwarded: Sequence[str], cwd: str) -> int:
-    """Spawn wrangler with inherited stdio, forward SIGINT/SIGTERM, return its exit code."""
+def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool = False
+             ) -> int:
+    """Spawn wrangler with inherited stdio, forward SIGINT/SIGTERM, return its exit code.
+
+    With ``--json`` wrangler's stdout goes to stderr, so stdout holds only our JSON object."""
     launcher = shlex.split(os.environ.get("AYJNT_WRANGLER") or "bunx wrangler")
     argv = [*launcher, "deploy", "--config", config, *forwarded]
     try:
-        child = subprocess.Popen(argv, cwd=cwd)
+        child = subprocess.Popen(argv, cwd=cwd, stdout=sys.stderr if json_mode else None)
     except FileNotFoundError:
         hint = (BUN_INSTALL + " (or set AYJNT_WRANGLER, e.g. AYJNT_WRANGLER='npx wrangler')"
                 if launcher[0] == "bunx" else
