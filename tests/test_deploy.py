@@ -414,9 +414,10 @@ def test_fetch_unreachable_is_a_warning(proj: Path, capfd: pytest.CaptureFixture
 
 
 def test_json(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = deploy(capfd, "--cwd", str(proj), "--json")
+    code, out, err = deploy(capfd, "--cwd", str(proj), "--json")
     assert code == 0
     data = json.loads(out)  # stdout holds the JSON object only
+    assert "stub wrangler ran" in err
     assert data["ok"] is True
     assert data["preflight"]["agents"] == 2 and data["preflight"]["ahead"] == 0
     assert [f["message"] for f in data["findings"]] == [
