@@ -144,7 +144,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     cwd = args.cwd if args.cwd is not None else os.getcwd()
     return guarded(lambda: run_checks(which, infer_stage(args.stage), cwd,
                                       fix=getattr(args, "fix", False),
-                                      fix_deletions=getattr(args, "fix_deletions", False)))
+                                      fix_deletions=getattr(args, "fix_deletions", False),
+                                      json_mode=args.json), json_mode=args.json)
 
 
 def cmd_hook_impl(args: argparse.Namespace) -> int:
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
         p.add_argument("--stage", choices=STAGES,
                        help="which snapshot to check (default: inferred from git/pre-commit)")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         if name == "check-migrations":
             p.add_argument("--fix", action="store_true",
                            help="write the pending change into .ayjnt/migrations.json")

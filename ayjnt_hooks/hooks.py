@@ -251,7 +251,7 @@ def _append_only(target: Target, lock: dict[str, Any], lock_name: str, from_ref:
 
 
 def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
-               fix_deletions: bool = False) -> int:
+               fix_deletions: bool = False, json_mode: bool = False) -> int:
     """Entry for ``ayjnt-hooks check-migrations|check-lockfile`` (pre-commit framework)."""
     results: list[tuple[Finding, str]] = []
     from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
@@ -262,11 +262,18 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
         remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
         branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
         new_branch = _safe_ref(cwd, f"refs/remotes/{remote}/{branch}") is None
-    for target in resolve_targets(stage, cwd):
+    targets = resolve_targets(stage, cwd)
+    for target in targets:
         if which == "migrations":
             results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
         else:
             results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+    if json_mode:
+        from .report import emit_json
+
+        emit_json({"stage": stage, "checked": [t.description for t in targets]},
+                  [f for f, _ in results])
+        return 1 if any(f.severity == ERROR for f, _ in results) else 0
     return emit(results)
 
 

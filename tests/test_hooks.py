@@ -277,3 +277,19 @@ def test_git_dir_and_work_tree_env(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(("status", "--cwd", str(proj), "--porcelain")) == 0
     assert capsys.readouterr().out.splitlines() == sh(
         tmp_path, "git status --porcelain").stdout.splitlines() == ["A  agents/support/agent.ts"]
+
+
+def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    code, out = run(capsys, "check-lockfile", "--stage", "manual", "--json")
+    assert code == 0
+    assert json.loads(out) == {"ok": True, "stage": "manual", "checked": ["the working tree"],
+                               "findings": []}
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    code, out = run(capsys, "check-migrations", "--stage", "manual", "--json")
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False
+    assert data["findings"][0]["code"] == "pending-lockfile"
+    assert data["findings"][0]["hint"].startswith("run `ayjnt build`")
