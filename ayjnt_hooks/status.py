@@ -96,7 +96,8 @@ def _index_tree(entries: list[IndexEntry]) -> _Node:
     root = _Node()
     for e in entries:
         node = root
-        *parents, name = e.path.encode("utf-8", "surrogateescape").split(b"/")
+        path = e.path.rstrip("/") if e.mode == S_IFDIR else e.path  # sparse dirs end in "/"
+        *parents, name = path.encode("utf-8", "surrogateescape").split(b"/")
         for part in parents:
             node = node.dirs.setdefault(part, _Node())
         if e.mode == S_IFDIR:  # sparse-index directory entry: a whole tree

@@ -90,6 +90,11 @@ SCENARIOS: list[tuple[str, str, bool]] = [
      "--untracked-cache; git status >/dev/null; echo u > dir/u.txt", True),
     ("sparse-index-clean", "git sparse-checkout set --cone dir/sub 2>/dev/null; "
      "git config index.sparse true; git sparse-checkout reapply 2>/dev/null", True),
+    ("sparse-index-staged-change", "mkdir -p other && echo o > other/o.txt && git add other && "
+     "git commit -qm o && git sparse-checkout set --cone dir 2>/dev/null && "
+     "git config index.sparse true && git sparse-checkout reapply 2>/dev/null && "
+     "echo x >> dir/sub/c.txt && git add dir/sub/c.txt && echo n > dir/new.txt && "
+     "git add dir/new.txt", True),
     ("untracked-nested-repo", "mkdir nested; git -C nested init -q; "
      "echo 1 > nested/f", True),
     ("tracked-in-ignored-dir", "printf 'build/\\n' > .gitignore; mkdir build; echo 1 > "
