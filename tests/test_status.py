@@ -95,6 +95,18 @@ SCENARIOS: list[tuple[str, str, bool]] = [
      "git config index.sparse true && git sparse-checkout reapply 2>/dev/null && "
      "echo x >> dir/sub/c.txt && git add dir/sub/c.txt && echo n > dir/new.txt && "
      "git add dir/new.txt", True),
+    ("exec-file-clean", "chmod +x a.txt && git add a.txt && git commit -qm x", True),
+    ("empty-file-racy", ": > empty && git add empty && git commit -qm e && "
+     "touch -d '+3 seconds' .git/index && echo z > empty && touch -d '+3 seconds' empty && "
+     "touch -d '+3 seconds' .git/index", True),
+    ("racy-same-content", "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", True),
+    ("newline-in-name", "echo 1 > \"$(printf 'new\\nline')\"", True),
+    ("untracked-symlink-to-file", "ln -s a.txt alink", True),
+    ("tracked-dir-replaced-by-symlink", "rm -r dir && ln -s /tmp dir", True),
+    ("staged-new-gitlink", "git update-index --add --cacheinfo "
+     "160000,$(git rev-parse HEAD),sm", True),
+    ("untracked-in-deep-new-dir", "mkdir -p x/y/z && echo 1 > x/y/z/f && echo 2 > dir/sub/u",
+     True),
     ("untracked-nested-repo", "mkdir nested; git -C nested init -q; "
      "echo 1 > nested/f", True),
     ("tracked-in-ignored-dir", "printf 'build/\\n' > .gitignore; mkdir build; echo 1 > "
