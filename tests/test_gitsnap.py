@@ -115,3 +115,26 @@ def test_status_porcelain_flag(repo: Path, capsys: pytest.CaptureFixture[str]) -
     write_files(repo, {"u.txt": "u", "app/agents/chat/agent.ts": "changed"})
     assert main(("status", "--cwd", str(repo), "--porcelain")) == 0
     assert capsys.readouterr().out == " M app/agents/chat/agent.ts\n?? u.txt\n"
+
+
+def test_three_snapshots_agree(repo: Path) -> None:
+    """Working tree, index and commit give the same manifest for the same content."""
+    from ayjnt_hooks.snapshot import WorkTree
+
+    write_files(repo, {"app/agents/(g)/deep/er/agent.ts": agent_src("DeepAgent", "pinned"),
+                       "app/agents/node_modules/x/agent.ts": agent_src("NmAgent"),
+                       "app/agents/a/.hidden/agent.ts": agent_src("Hidden2"),
+                       "app/agents/a/agent.ts": agent_src("AAgent"),
+                       "app/agents/a/tools.host.ts": "// @ayjnt-optional-on-deploy\n"})
+    sh(repo, "git add -A && git commit -qm more")
+    r = discover(str(repo))
+    head = r.ref_sha("HEAD")
+    assert head
+    snaps = [WorkTree(str(repo / "app")), IndexSnapshot(r, read_index(r.index_file), "app"),
+             CommitSnapshot(r, head, "app")]
+    manifests = [scan(s) for s in snaps]
+    keys = [[(a.agent_id, a.class_name, a.route_path, a.path,
+              tuple((t.path, t.optional_on_deploy) for t in a.tools)) for a in m.agents]
+            for m in manifests]
+    assert keys[0] == keys[1] == keys[2]
+    assert [k[1] for k in keys[0]] == ["AAgent", "ChatAgent", "DeepAgent", "NmAgent"]
