@@ -17,10 +17,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import AyjntError
 from .report import ERROR, OK, WARNING, Finding, emit_json, paint
+
+if TYPE_CHECKING:
+    from .gitrepo import Repo
+    from .lockfile import Diff, Lockfile
+    from .scan import Manifest
 
 LOCKFILE = ".ayjnt/migrations.json"
 CONFIG = ".ayjnt/dist/wrangler.jsonc"
@@ -186,7 +191,7 @@ class Deploy:
             self.fetch_check(repo, branch, upstream)
         self.say_ok(f"in sync with origin/{branch}")
 
-    def ci_check(self, repo: Any, current: str | None, head: str | None) -> None:
+    def ci_check(self, repo: Repo, current: str | None, head: str | None) -> None:
         branch = self.args.ci_branch or os.environ.get("GITHUB_REF_NAME") or current
         if not branch:
             raise UsageError("--ci: cannot tell which branch is being deployed (detached HEAD "
@@ -205,7 +210,7 @@ class Deploy:
         self.data.update(upstream=f"origin/{branch}", ahead=0, behind=0)
         self.say_ok(f"HEAD is the tip of origin/{branch}")
 
-    def fetch_check(self, repo: Any, branch: str, local: str) -> None:
+    def fetch_check(self, repo: Repo, branch: str, local: str) -> None:
         from .remote import RemoteError, remote_branch_sha
 
         url = repo.config_get("remote", "url", "origin")
@@ -224,7 +229,7 @@ class Deploy:
                           f"{remote_sha[:7]}, local {local[:7]}). Pull before deploying. "
                           + FORCE_HINT, "upstream-moved", "git pull")
 
-    def pending_check(self, manifest: Any, lock: Any, d: Any) -> None:
+    def pending_check(self, d: Diff) -> None:
         from .lockfile import format_diff
 
         if not d.changes_lockfile:
@@ -242,7 +247,7 @@ class Deploy:
                       "migrations across deploys).", "pending-lockfile", "ayjnt build")
 
     # ------------------------------------------------------------ always
-    def host_tools_check(self, manifest: Any) -> None:
+    def host_tools_check(self, manifest: Manifest) -> None:
         blocking = [t for t in manifest.host_tool_files() if not t.optional_on_deploy]
         if not blocking:
             return
@@ -289,7 +294,7 @@ class Deploy:
                           "at https://github.com/ayjnt-hooks/ayjnt-hooks/issues.",
                           "engine-disagrees")
 
-    def verify_config(self, manifest: Any, expected_lock: Any) -> str:
+    def verify_config(self, manifest: Manifest, expected_lock: Lockfile) -> str:
         from .lockfile import wrangler_migrations
 
         path = os.path.abspath(os.path.join(self.root, *CONFIG.split("/")))
@@ -349,7 +354,7 @@ class Deploy:
         self.data.update(agents=len(manifest.agents), staged_migrations=len(lock["migrations"]),
                          pending=d.next_entry, moved=len(d.moved))
         if not self.args.force:
-            self.pending_check(manifest, lock, d)
+            self.pending_check(d)
             self.say_ok(f"{len(manifest.agents)} agent(s), {len(lock['migrations'])} staged "
                         "migrations")
         self.host_tools_check(manifest)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import lockfile as lf
 from .errors import AyjntError
@@ -23,6 +23,10 @@ from .history_check import diverges, first_difference, has_conflict_markers, sou
 from .report import ERROR, WARNING, Finding, paint
 from .scan import scan
 from .snapshot import Snapshot, WorkTree
+
+if TYPE_CHECKING:
+    from .gitrepo import Repo
+    from .scan import Manifest
 
 ZERO = "0" * 40
 PRE_COMMIT, PRE_PUSH, MANUAL = "pre-commit", "pre-push", "manual"
@@ -50,11 +54,14 @@ class Target:
     description: str
     stage: str
     project: str  # the project folder, relative to the repository root ("" at the top)
-    repo: Any = None
+    repo: Repo | None = None
     commit: str | None = None
 
 
-def project_prefix(repo: Any, cwd: str) -> str:
+def project_prefix(repo: Repo, cwd: str) -> str:
+    if repo.worktree is None:
+        raise AyjntError(f"{repo.gitdir} is a bare repository: there is no project to check. "
+                         "Run this inside a checkout.")
     rel = os.path.relpath(os.path.realpath(cwd), os.path.realpath(repo.worktree))
     if rel.startswith(".."):
         raise AyjntError(f"--cwd {cwd} is outside the repository at {repo.worktree}.")
@@ -125,7 +132,7 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     return [(finding, text)]
 
 
-def _lockfile_on_disk_has_fix(cwd: str, manifest: Any, target: Target) -> bool:
+def _lockfile_on_disk_has_fix(cwd: str, manifest: Manifest, target: Target) -> bool:
     if target.stage == MANUAL:
         return False
     data = WorkTree(cwd).read(lf.LOCKFILE_PATH)
@@ -144,7 +151,7 @@ def _lockfile_on_disk_has_fix(cwd: str, manifest: Any, target: Target) -> bool:
         return False
 
 
-def _write_fix(cwd: str, lock: Any, d: lf.Diff, fix_deletions: bool, body: list[str]
+def _write_fix(cwd: str, lock: lf.Lockfile, d: lf.Diff, fix_deletions: bool, body: list[str]
                ) -> str | None:
     if d.deleted and not fix_deletions:
         body += ["", "Not fixed: this change deletes classes (their storage is destroyed on "
@@ -190,11 +197,11 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
                       "`ayjnt build`")
         out.append((Finding(ERROR, "lockfile-unsound", "; ".join(problems), lock_name), text))
     if target.stage == PRE_PUSH and target.repo is not None:
-        out += _append_only(target, lock, lock_name, from_ref, new_branch)
+        out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch)
     return out
 
 
-def _lock_at(repo: Any, sha: str, prefix: str) -> dict[str, Any] | None:
+def _lock_at(repo: Repo, sha: str, prefix: str) -> lf.Lockfile | None:
     from .gitsnap import CommitSnapshot
 
     snap = CommitSnapshot(repo, sha, prefix)
@@ -207,9 +214,8 @@ def _lock_at(repo: Any, sha: str, prefix: str) -> dict[str, Any] | None:
         return None
 
 
-def _append_only(target: Target, lock: dict[str, Any], lock_name: str, from_ref: str | None,
-                 new_branch: bool) -> list[tuple[Finding, str]]:
-    repo = target.repo
+def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
+                 from_ref: str | None, new_branch: bool) -> list[tuple[Finding, str]]:
     out: list[tuple[Finding, str]] = []
     if from_ref and repo.has_object(from_ref):
         base = _lock_at(repo, from_ref, target.project)
