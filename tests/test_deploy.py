@@ -524,3 +524,41 @@ def test_check_only(proj: Path, env: Path, capfd: pytest.CaptureFixture[str]) ->
     assert out == ("✓ git clean\n✓ in sync with origin/main\n✓ 2 agent(s), 1 staged "
                    "migrations\n")
     assert not env.exists() and not (proj / ".ayjnt/dist").exists()
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    pytest.param("// header\n{ nope", "is not valid JSON", id="invalid"),
+    pytest.param("[]", "is not a JSON object", id="not-object"),
+    pytest.param('{"migrations": [], "durable_objects": {"bindings": []}}',
+                 "its durable_objects bindings (none) differ from the agents", id="bindings"),
+])
+def test_broken_generated_config(proj: Path, capfd: pytest.CaptureFixture[str], content: str,
+                                 needle: str) -> None:
+    prebuild(proj)
+    (proj / ".ayjnt/dist/wrangler.jsonc").write_text(content)
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
+    assert code == 1 and needle in err and "ayjnt build" in err
+
+
+def test_fetch_without_remote_url(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    sh(proj, "git config --unset remote.origin.url")
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch", "--check")
+    assert code == 0 and "no remote.origin.url configured" in err
+
+
+def test_internal_error_is_one_line(proj: Path, capfd: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object) -> None:
+        raise RuntimeError("kaboom")
+    monkeypatch.setattr("ayjnt_hooks.deploy.Deploy.host_tools_check", boom)
+    code, _, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 3 and "ayjnt: internal error: RuntimeError: kaboom" in err
+    assert "Traceback" not in err
+
+
+def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    (proj / ".ayjnt/migrations.json").write_text("{ broken")
+    sh(proj, "git commit -qam broken && git push -q origin main")
+    code, out, err = deploy(capfd, "--cwd", str(proj), "--json")
+    assert code == 3 and "is not valid JSON" in err
+    assert json.loads(out)["ok"] is False
