@@ -286,3 +286,25 @@ def test_raw_empty_push_and_unknown_remote_sha(tmp_path: Path) -> None:
                 "1111111111111111111111111111111111111111 | "
                 "ayjnt-hooks hook-impl pre-push origin x", check=False)
     assert proc.returncode == 0 and "is not in this clone" in proc.stdout
+
+
+def test_fix_through_pre_commit(tmp_path: Path, hooks_repo: tuple[Path, str],
+                                pre_commit_home: Path) -> None:
+    """args: [--fix] lets a teammate without Bun fix the lockfile: pre-commit reports the
+    modification, the fixed lockfile is staged, the next commit passes."""
+    proj = make_repo(tmp_path)
+    c = Consumer(proj, pre_commit_home)
+    repo, sha = hooks_repo
+    (c.work / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {repo}\n  rev: {sha}\n  hooks:\n  - id: ayjnt-migrations\n"
+        "    args: [--fix]\n")
+    c.sh("git add .pre-commit-config.yaml && git commit -qm cfg && "
+         "pre-commit install --hook-type pre-commit")
+    c.add_agent("SupportAgent", "support")
+    c.sh("git add -A")
+    proc = c.commit("add")
+    assert_blocked(proc, "files were modified by this hook",
+                   "Fixed: wrote the change into .ayjnt/migrations.json.")
+    assert "SupportAgent" in (proj / ".ayjnt/migrations.json").read_text()
+    c.sh("git add .ayjnt/migrations.json")
+    assert_allowed(c.commit("add with fix"))
