@@ -293,3 +293,21 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert code == 1 and data["ok"] is False
     assert data["findings"][0]["code"] == "pending-lockfile"
     assert data["findings"][0]["hint"].startswith("run `ayjnt build`")
+
+
+@pytest.mark.parametrize("stage", ["pre-commit", "pre-push", "manual"])
+def test_checks_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+    from .test_status import _tree_hashes
+
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(proj, "git add -A && git commit -qm stale && git gc -q && echo x >> agents/chat/agent.ts")
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    before = _tree_hashes(proj)
+    for command in ("check-migrations", "check-lockfile", "status"):
+        args = (command,) if command == "status" else (command, "--stage", stage)
+        main(args)
+    capsys.readouterr()
+    assert _tree_hashes(proj) == before
