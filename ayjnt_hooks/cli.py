@@ -4,16 +4,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, Callable
 
 from . import __version__
-from .errors import AyjntError
+from .errors import AyjntError, report_internal_error
 from .report import ERROR, Finding, emit_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
-REPORT_URL = "https://github.com/ayjnt-hooks/ayjnt-hooks/issues"
 
 
 def existing_dir(value: str) -> str:
@@ -44,12 +42,8 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return EXIT_CANNOT_CHECK
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # last line of defence: one line, not a traceback
-        if os.environ.get("AYJNT_HOOKS_DEBUG") == "1":
-            traceback.print_exc()
-        sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n"
-                         f"  please report it at {REPORT_URL} "
-                         f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")
+    except Exception as e:
+        report_internal_error(e)
         return EXIT_CANNOT_CHECK
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import AyjntError
+from .errors import REPORT_URL, AyjntError, report_internal_error
 from .report import ERROR, OK, WARNING, Finding, emit_json, paint
 
 if TYPE_CHECKING:
@@ -290,8 +290,8 @@ class Deploy:
         if not pending:
             raise Refusal(f"`{command}` changed {LOCKFILE} although ayjnt-hooks found no pending "
                           "change: ayjnt and ayjnt-hooks disagree, so nothing was deployed. The "
-                          "lockfile was restored. Run `ayjnt migrate` and report the difference "
-                          "at https://github.com/ayjnt-hooks/ayjnt-hooks/issues.",
+                          f"lockfile was restored. Run `ayjnt migrate` and report the difference "
+                          f"at {REPORT_URL}.",
                           "engine-disagrees")
 
     def verify_config(self, manifest: Manifest, expected_lock: Lockfile) -> str:
@@ -454,15 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:
-        from .cli import REPORT_URL
-
-        if os.environ.get("AYJNT_HOOKS_DEBUG") == "1":
-            import traceback
-
-            traceback.print_exc()
-        sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n  please report it "
-                         f"at {REPORT_URL} (rerun with AYJNT_HOOKS_DEBUG=1 for the "
-                         "traceback)\n")
+        report_internal_error(e)
         return EXIT_CANNOT_CHECK
 
 

@@ -1,6 +1,8 @@
 """The one exception type the package raises for bad input."""
 from __future__ import annotations
 
+REPORT_URL = "https://github.com/ayjnt-hooks/ayjnt-hooks/issues"
+
 
 class AyjntError(Exception):
     """Expected failure: a scan/lockfile/snapshot problem with a user-facing message.
@@ -15,3 +17,17 @@ class AyjntError(Exception):
         self.message = message
         self.path = path
         self.hint = hint  # the command that fixes it, when the message does not already say
+
+
+def report_internal_error(e: Exception) -> None:
+    """The last line of defence: one line on stderr, the traceback only on request."""
+    import os
+    import sys
+
+    if os.environ.get("AYJNT_HOOKS_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exc()
+    sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n"
+                     f"  please report it at {REPORT_URL} "
+                     f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")
