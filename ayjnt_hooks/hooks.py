@@ -57,6 +57,11 @@ class Target:
     repo: Repo | None = None
     commit: str | None = None
 
+    @property
+    def lock_name(self) -> str:
+        """The lockfile's path as git names it (under the project folder)."""
+        return f"{self.project}/{lf.LOCKFILE_PATH}" if self.project else lf.LOCKFILE_PATH
+
 
 def project_prefix(repo: Repo, cwd: str) -> str:
     if repo.worktree is None:
@@ -68,10 +73,10 @@ def project_prefix(repo: Repo, cwd: str) -> str:
     return "" if rel == "." else rel.replace(os.sep, "/")
 
 
-def resolve_targets(stage: str, cwd: str) -> list[Target]:
-    """The snapshot(s) the stage means (pre-push via pre-commit: one ref)."""
+def resolve_target(stage: str, cwd: str) -> Target:
+    """The snapshot the stage means (pre-commit's pre-push passes one ref)."""
     if stage == MANUAL:
-        return [Target(WorkTree(cwd), "the working tree", stage, "")]
+        return Target(WorkTree(cwd), "the working tree", stage, "")
     from .gitrepo import discover, read_index
     from .gitsnap import CommitSnapshot, IndexSnapshot, engine_paths
 
@@ -79,15 +84,15 @@ def resolve_targets(stage: str, cwd: str) -> list[Target]:
     prefix = project_prefix(repo, cwd)
     if stage == PRE_COMMIT:
         index = read_index(repo.index_file, engine_paths(prefix))
-        return [Target(IndexSnapshot(repo, index, prefix), "the index being committed", stage,
-                       prefix, repo)]
+        return Target(IndexSnapshot(repo, index, prefix), "the index being committed", stage,
+                      prefix, repo)
     ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_LOCAL_BRANCH") \
         or "HEAD"
     sha = repo.rev_parse(ref)
     if sha is None:
         raise AyjntError(f"cannot resolve {ref!r} (the commit being pushed) in {repo.worktree}.")
-    return [Target(CommitSnapshot(repo, sha, prefix), f"commit {sha[:7]} being pushed", stage,
-                   prefix, repo, sha)]
+    return Target(CommitSnapshot(repo, sha, prefix), f"commit {sha[:7]} being pushed", stage,
+                  prefix, repo, sha)
 
 
 def block(hook: str, title: str, body: list[str], fix: str | None, severity: str = ERROR
@@ -109,7 +114,7 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     d = lf.diff(lock, manifest)
     if not d.changes_lockfile:
         return []
-    lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project else lf.LOCKFILE_PATH
+    lock_name = target.lock_name
     body = lf.format_diff(d).split("\n")
     fixed = _lockfile_on_disk_has_fix(cwd, manifest, target)
     if fixed and target.stage != MANUAL:
@@ -140,10 +145,8 @@ def _lockfile_on_disk_has_fix(cwd: str, manifest: Manifest, target: Target) -> b
         from .stashed import apply_to, stashed_patch
 
         patch = stashed_patch()  # pre-commit hid unstaged edits: look at them there
-        lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project \
-            else lf.LOCKFILE_PATH
         if patch is not None:
-            data = apply_to(patch, lock_name, data or b"") or data
+            data = apply_to(patch, target.lock_name, data or b"") or data
     try:
         on_disk = lf.parse_lockfile(data)
         return not lf.diff(on_disk, manifest).changes_lockfile
@@ -171,7 +174,7 @@ def _write_fix(cwd: str, lock: lf.Lockfile, d: lf.Diff, fix_deletions: bool, bod
 def check_lockfile(target: Target, *, from_ref: str | None = None,
                    new_branch: bool = False) -> list[tuple[Finding, str]]:
     snap = target.snapshot
-    lock_name = f"{target.project}/{lf.LOCKFILE_PATH}" if target.project else lf.LOCKFILE_PATH
+    lock_name = target.lock_name
     out: list[tuple[Finding, str]] = []
     data = snap.read(lf.LOCKFILE_PATH)
     if data is None:
@@ -259,34 +262,28 @@ def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
 def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
                fix_deletions: bool = False, json_mode: bool = False) -> int:
     """Entry for ``ayjnt-hooks check-migrations|check-lockfile`` (pre-commit framework)."""
-    results: list[tuple[Finding, str]] = []
-    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
-    new_branch = False
-    if stage == PRE_PUSH and not from_ref:
-        new_branch = True
-    elif stage == PRE_PUSH and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
-        remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
-        branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
-        new_branch = _safe_ref(cwd, f"refs/remotes/{remote}/{branch}") is None
-    targets = resolve_targets(stage, cwd)
-    for target in targets:
-        if which == "migrations":
-            results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
-        else:
-            results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+    target = resolve_target(stage, cwd)
+    if which == "migrations":
+        results = check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
+    else:
+        from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
+        new_branch = stage == PRE_PUSH and not from_ref
+        if stage == PRE_PUSH and from_ref and target.repo is not None \
+                and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
+            remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
+            branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
+            new_branch = target.repo.ref_sha(f"refs/remotes/{remote}/{branch}") is None
+        results = check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
     if json_mode:
         from .report import emit_json
 
-        emit_json({"stage": stage, "checked": [t.description for t in targets]},
-                  [f for f, _ in results])
-        return 1 if any(f.severity == ERROR for f, _ in results) else 0
+        emit_json({"stage": stage, "checked": [target.description]}, [f for f, _ in results])
+        return exit_code(results)
     return emit(results)
 
 
-def _safe_ref(cwd: str, name: str) -> str | None:
-    from .gitrepo import discover
-
-    return discover(cwd).ref_sha(name)
+def exit_code(results: list[tuple[Finding, str]]) -> int:
+    return 1 if any(f.severity == ERROR for f, _ in results) else 0
 
 
 def emit(results: list[tuple[Finding, str]]) -> int:
@@ -296,4 +293,4 @@ def emit(results: list[tuple[Finding, str]]) -> int:
 
     for line in github_annotations([f for f, _ in results]):
         sys.stdout.write(line + "\n")
-    return 1 if any(f.severity == ERROR for f, _ in results) else 0
+    return exit_code(results)

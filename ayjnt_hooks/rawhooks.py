@@ -23,6 +23,7 @@ from .hooks import (
     check_migrations,
     emit,
     project_prefix,
+    resolve_target,
 )
 from .report import WARNING, Finding
 
@@ -125,19 +126,15 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
     code = _run_legacy(hook, argv, stdin)
     if code:
         return code
-    from .gitrepo import discover, read_index
-    from .gitsnap import CommitSnapshot, IndexSnapshot, engine_paths
+    if hook == PRE_COMMIT:
+        target = resolve_target(PRE_COMMIT, cwd)
+        return emit(check_migrations(target, cwd) + check_lockfile(target))
+    from .gitrepo import discover
+    from .gitsnap import CommitSnapshot
 
     repo = discover(cwd)
     prefix = project_prefix(repo, cwd)
     results: list[tuple[Finding, str]] = []
-    if hook == PRE_COMMIT:
-        index = read_index(repo.index_file, engine_paths(prefix))
-        target = Target(IndexSnapshot(repo, index, prefix), "the index being committed",
-                        PRE_COMMIT, prefix, repo)
-        results += check_migrations(target, cwd)
-        results += check_lockfile(target)
-        return emit(results)
     remote = argv[0] if argv else "origin"
     for line in (stdin or b"").decode("utf-8", "surrogateescape").splitlines():
         parts = line.rsplit(" ", 3)
