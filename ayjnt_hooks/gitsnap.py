@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .errors import AyjntError
 from .gitrepo import S_IFDIR, Index, Repo
+from .snapshot import not_a_file, not_a_folder
 from .status import _parse_tree
 
 _REGULAR = (0o100644, 0o100755, 0o100664)
@@ -66,8 +67,7 @@ class CommitSnapshot:
         if entry is None:
             return []
         if entry[0] != S_IFDIR:
-            raise AyjntError(f"{self.display(folder)} is a file, but ayjnt expects a folder "
-                             f"there (agents/<route>/agent.ts). Move the file away or rename it.")
+            raise not_a_folder(self.display(folder))
         found: list[str] = []
         pending = [(entry[1], folder)]
         while pending:
@@ -85,7 +85,7 @@ class CommitSnapshot:
         if entry is None:
             return None
         if entry[0] == S_IFDIR:
-            raise AyjntError(f"{self.display(path)} is a folder, but ayjnt expects a file there.")
+            raise not_a_file(self.display(path))
         if entry[0] not in _REGULAR:
             return None  # a symlink or submodule: ayjnt would not read it as a file here
         return self.repo.read_object(entry[1])[1]
@@ -142,8 +142,7 @@ class IndexSnapshot:
     def files_under(self, folder: str) -> list[str]:
         full = _join(self.prefix, folder)
         if full in self._files:
-            raise AyjntError(f"{self.display(folder)} is a file, but ayjnt expects a folder "
-                             f"there (agents/<route>/agent.ts). Move the file away or rename it.")
+            raise not_a_folder(self.display(folder))
         cut = len(self.prefix) + 1 if self.prefix else 0
         found = [p[cut:] for p in self._files if p.startswith(full + "/")] \
             if full in self._dirs else []

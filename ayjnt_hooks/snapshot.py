@@ -31,7 +31,12 @@ class Snapshot(Protocol):
         """How messages name ``path`` (ayjnt names files as ``<root>/<path>``)."""
 
 
-def _not_a_folder(shown: str) -> AyjntError:
+def not_a_file(shown: str) -> AyjntError:
+    return AyjntError(f"{shown} is a folder, but ayjnt expects a file there. "
+                      f"Remove or rename the folder.", path=shown)
+
+
+def not_a_folder(shown: str) -> AyjntError:
     return AyjntError(
         f"{shown} is a file, but ayjnt expects a folder there (agents/<route>/agent.ts). "
         f"Move the file away or rename it.", path=shown)
@@ -59,7 +64,7 @@ class WorkTree:
             raise AyjntError(f"{top}: cannot read folder ({e.strerror}). Check its permissions.",
                              path=top) from None
         if not stat.S_ISDIR(st.st_mode):
-            raise _not_a_folder(top)
+            raise not_a_folder(top)
         found: list[str] = []
         pending = [(top, folder)]
         while pending:
@@ -88,8 +93,7 @@ class WorkTree:
         except FileNotFoundError:
             return None
         except IsADirectoryError:
-            raise AyjntError(f"{shown} is a folder, but ayjnt expects a file there. "
-                             f"Remove or rename the folder.", path=shown) from None
+            raise not_a_file(shown) from None
         except OSError as e:
             raise AyjntError(f"{shown}: cannot read file ({e.strerror}). Check its permissions "
                              f"(chmod u+r {shown}).", path=shown) from None
