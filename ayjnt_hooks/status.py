@@ -136,13 +136,14 @@ class StatusComputer:
         self.quote_non_ascii = repo.config_bool("core", "quotepath", True)
         self.autocrlf = (repo.config_get("core", "autocrlf") or "false").lower()
         self._ignores: Any = None
+        self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
 
     # ------------------------------------------------------------ staged
     def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
         head = self.repo.ref_sha("HEAD")
         if head is not None:
-            head_tree = self.repo.commit_tree(head)
+            head_tree = self.head_tree = self.repo.commit_tree(head)
             if self.index.cache_tree_root == head_tree:
                 return {}  # git keeps the cache-tree valid only for what the index holds
         relevant = [e for e in stage0 if not e.intent_to_add]
@@ -502,9 +503,9 @@ class StatusComputer:
         """Staged deletion + staged addition of the same blob → ``R  old -> new``."""
         deleted = [p for p, (x, _) in codes.items() if x == "D"]
         added = [p for p, (x, _) in codes.items() if x == "A"]
-        if not deleted or not added or self.repo.ref_sha("HEAD") is None:
+        head_tree = self.head_tree  # staged() has read it
+        if not deleted or not added or head_tree is None:
             return {}
-        head_tree = self.repo.commit_tree(self.repo.ref_sha("HEAD") or "")
         old_shas: dict[str, str] = {}
         for path in sorted(deleted):
             found = self._lookup(head_tree, path)
