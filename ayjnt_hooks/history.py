@@ -70,6 +70,10 @@ class CommitGraphWalker:
                 self._parents[sha] = tuple(graph.oid(p).hex() for p in graph.parents(pos))
                 self._generations[sha] = graph.generation(pos)
                 return
+        self._read_commit(sha)
+
+    def _read_commit(self, sha: str) -> None:
+        """Parents and committer date from the commit object itself."""
         _, data = self.repo.read_object(sha)
         parents = []
         date = 0
@@ -90,13 +94,7 @@ class CommitGraphWalker:
 
     def date(self, sha: str) -> int:
         if sha not in self._dates:
-            _, data = self.repo.read_object(sha)
-            for line in data.split(b"\n"):
-                if line.startswith(b"committer "):
-                    self._dates[sha] = int(line.rsplit(b" ", 2)[1])
-                    break
-            else:
-                self._dates[sha] = 0
+            self._read_commit(sha)
         return self._dates[sha]
 
     def generation(self, sha: str) -> int | None:
