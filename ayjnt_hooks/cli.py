@@ -65,7 +65,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .snapshot import WorkTree
 
     def body() -> int:
-        tree = WorkTree(args.cwd if args.cwd is not None else os.getcwd())
+        tree = WorkTree(args.cwd)
         manifest = scan(tree, with_tools=True)
         lock = lockfile.parse_lockfile(tree.read(lockfile.LOCKFILE_PATH),
                                        tree.display(lockfile.LOCKFILE_PATH))
@@ -96,7 +96,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import status
 
     def body() -> int:
-        repo = discover(args.cwd if args.cwd is not None else os.getcwd())
+        repo = discover(args.cwd)
         st = status(repo)
         if args.porcelain and not args.json:
             sys.stdout.write("".join(f"{line}\n" for line in st.lines))
@@ -135,7 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .hooks import infer_stage, run_checks
 
     which = "migrations" if args.command == "check-migrations" else "lockfile"
-    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    cwd: str = args.cwd
     return guarded(lambda: run_checks(which, infer_stage(args.stage), cwd,
                                       fix=getattr(args, "fix", False),
                                       fix_deletions=getattr(args, "fix_deletions", False),
@@ -145,14 +145,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_hook_impl(args: argparse.Namespace) -> int:
     from .rawhooks import hook_impl
 
-    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    cwd: str = args.cwd
     return guarded(lambda: hook_impl(args.hook, cwd, args.hook_args))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
     from .rawhooks import install, uninstall
 
-    cwd = args.cwd if args.cwd is not None else os.getcwd()
+    cwd: str = args.cwd
     if args.command == "install":
         return guarded(lambda: install(cwd, args.hook or (), args.force))
     return guarded(lambda: uninstall(cwd, args.hook or ()))
@@ -220,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder
+        args.cwd = os.getcwd()
     func: Callable[[argparse.Namespace], int] = args.func
     return func(args)
 
