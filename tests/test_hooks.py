@@ -14,16 +14,12 @@ from ayjnt_hooks.cli import main
 from ayjnt_hooks.history_check import soundness_problems
 from ayjnt_hooks.hooks import infer_stage
 
+from .conftest import agent_src as agent
 from .conftest import sh, write_files
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BUILD = [sys.executable, str(FIXTURES / "fake_ayjnt_build.py")]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def agent(cls: str, pin: str | None = None) -> str:
-    head = f'export const agentId = "{pin}";\n' if pin else ""
-    return head + f"export default class {cls} extends Agent {{}}\n"
 
 
 def build(proj: Path) -> None:
