@@ -92,7 +92,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .gitrepo import discover
-    from .history import branch_facts
     from .status import status
 
     def body() -> int:
@@ -101,6 +100,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.porcelain and not args.json:
             sys.stdout.write("".join(f"{line}\n" for line in st.lines))
             return EXIT_OK
+        from .history import branch_facts
+
         facts = branch_facts(repo)
         data = {"clean": st.clean, "porcelain": st.lines, "branch": facts.branch,
                 "detached": facts.detached, "unborn": facts.unborn, "upstream": facts.upstream,
@@ -160,8 +161,28 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- entry
 
+class _Parser(argparse.ArgumentParser):
+    """argparse sizes help text with ``shutil.get_terminal_size``; importing shutil (and bz2,
+    lzma, …) costs more than a whole clean-tree check of a small repo, so size it here."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return argparse.HelpFormatter(prog=self.prog, width=help_width())
+
+
+def help_width() -> int:
+    """``shutil.get_terminal_size().columns - 2``, as argparse computes it."""
+    text = os.environ.get("COLUMNS", "")
+    columns = int(text) if text.isdigit() else 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
-import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -72,17 +69,17 @@ class Refusal(Exception):
         self.hint = hint
 
 
-@dataclass
 class DeployArgs:
-    cwd: str
-    force: bool = False
-    ci: bool = False
-    ci_branch: str | None = None
-    fetch: bool = False
-    json: bool = False
-    no_build: bool = False
-    check: bool = False
-    forwarded: list[str] = field(default_factory=list)
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self.force = False
+        self.ci = False
+        self.ci_branch: str | None = None
+        self.fetch = False
+        self.json = False
+        self.no_build = False
+        self.check = False
+        self.forwarded: list[str] = []
 
 
 def parse_args(argv: Sequence[str]) -> DeployArgs:
@@ -268,6 +265,9 @@ class Deploy:
             "host-tools")
 
     def build(self, lock_before: bytes | None, pending: bool) -> None:
+        import shlex
+        import subprocess  # (not imported for a `--check` preflight, which spawns nothing)
+
         command = os.environ.get("AYJNT_BUILD_COMMAND") or "bunx ayjnt build"
         argv = shlex.split(command)
         try:
@@ -396,6 +396,9 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool
     """Spawn wrangler with inherited stdio, forward SIGINT/SIGTERM, return its exit code.
 
     With ``--json`` wrangler's stdout goes to stderr, so stdout holds only our JSON object."""
+    import shlex
+    import subprocess
+
     launcher = shlex.split(os.environ.get("AYJNT_WRANGLER") or "bunx wrangler")
     argv = [*launcher, "deploy", "--config", config, *forwarded]
     try:

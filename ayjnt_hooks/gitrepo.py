@@ -8,10 +8,8 @@ ignore rules come from dulwich, imported lazily. Nothing here ever writes.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .errors import AyjntError
@@ -33,16 +31,20 @@ class NotARepo(AyjntError):
     pass
 
 
-@dataclass
 class Repo:
-    gitdir: str
-    commondir: str
-    worktree: str | None
-    index_file: str
-    _packed: dict[str, str] | None = field(default=None, repr=False)
-    _config: Any = field(default=None, repr=False)
-    _store: Any = field(default=None, repr=False)
-    _reader: Any = field(default=None, repr=False)
+    def __init__(self, gitdir: str, commondir: str, worktree: str | None,
+                 index_file: str) -> None:
+        self.gitdir = gitdir
+        self.commondir = commondir
+        self.worktree = worktree
+        self.index_file = index_file
+        self._packed: dict[str, str] | None = None
+        self._config: Any = None
+        self._store: Any = None
+        self._reader: Any = None
+
+    def __repr__(self) -> str:
+        return f"Repo(gitdir={self.gitdir!r}, worktree={self.worktree!r})"
 
     # ------------------------------------------------------------------ refs
     def _packed_refs(self) -> dict[str, str]:
@@ -256,22 +258,65 @@ class IndexEntry(NamedTuple):
         return bool(self.extended & 0x2000)
 
 
-@dataclass
 class Index:
-    path: str
-    entries: list[IndexEntry]
-    mtime_ns: int
-    cache_tree_root: str | None  # valid root tree id from the TREE extension
-    sparse: bool
+    """A git index: entry names and offsets are listed up front (cheap), the full entries are
+    parsed on first use — the clean-tree proof needs only the names and the raw stat bytes."""
+
+    def __init__(self, path: str, data: bytes = b"", version: int = 2,
+                 names: list[bytes] | None = None, offsets: list[int] | None = None,
+                 mtime_ns: int = 0, cache_tree_root: str | None = None, sparse: bool = False,
+                 only: tuple[bytes, ...] | None = None) -> None:
+        self.path = path
+        self.data = data
+        self.version = version
+        self.names: list[bytes] = names if names is not None else []
+        self.offsets: list[int] = offsets if offsets is not None else []
+        self.mtime_ns = mtime_ns
+        self.cache_tree_root = cache_tree_root  # valid root tree id from the TREE extension
+        self.sparse = sparse
+        self._only = only
+        self._entries: list[IndexEntry] | None = None
+
+    @property
+    def entries(self) -> list[IndexEntry]:
+        if self._entries is None:
+            self._entries = self._parse_entries()
+        return self._entries
+
+    def _parse_entries(self) -> list[IndexEntry]:
+        data, only, extended_ok = self.data, self._only, self.version >= 3
+        entries: list[IndexEntry] = []
+        append = entries.append
+        new_entry = tuple.__new__
+        unpack = _ENTRY.unpack_from
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # tens of thousands of tuples: the cyclic GC only slows this down
+        try:
+            for name, pos in zip(self.names, self.offsets):
+                if only is not None and not name.startswith(only) and name[-1:] != b"/":
+                    continue  # (a name ending in "/" is a sparse directory entry: kept)
+                (cs, cn, ms, mn, dev, ino, mode, uid, gid, size, sha, flags) = unpack(data, pos)
+                extended = 0
+                if flags & 0x4000 and extended_ok:
+                    (extended,) = _EXTENDED.unpack_from(data, pos + 62)
+                append(new_entry(IndexEntry, (
+                    name.decode("utf-8", "surrogateescape"), cs * 1_000_000_000 + cn,
+                    ms * 1_000_000_000 + mn, dev, ino, mode, uid, gid, size, sha.hex(), flags,
+                    extended)))
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return entries
 
 
 _ENTRY = struct.Struct(">10I20sH")
+_EXTENDED = struct.Struct(">H")
 
 
 def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
-    """Parse a git index (v2, v3, v4; sparse supported; split index refused).
+    """Read a git index (v2, v3, v4; sparse supported; split index refused).
 
-    ``only``: keep just the entries whose path starts with one of these prefixes (plus sparse
+    ``only``: ``entries`` keeps just the paths starting with one of these prefixes (plus sparse
     directory entries) — the hooks read a few folders of a possibly huge index.
     """
     only_bytes = tuple(p.encode("utf-8", "surrogateescape") for p in only) if only else None
@@ -280,7 +325,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
             data = f.read()
             mtime_ns = os.fstat(f.fileno()).st_mtime_ns
     except FileNotFoundError:
-        return Index(path, [], 0, None, False)
+        return Index(path)
     except OSError as e:
         raise AyjntError(f"{path}: cannot read the git index ({e.strerror}).") from None
 
@@ -290,61 +335,19 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
 
     if len(data) < 32 or data[:4] != b"DIRC":
         raise corrupt("bad signature")
-    if hashlib.sha1(data[:-20]).digest() != data[-20:]:
+    if not index_checksum_ok(data):
         raise corrupt("checksum mismatch")
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise AyjntError(f"{path}: unsupported index format (version {version}).")
-    entries: list[IndexEntry] = []
-    append = entries.append
-    new_entry = tuple.__new__
-    pos = 12
-    prev = b""
     end = len(data) - 20
-    unpack = _ENTRY.unpack_from
-    find = data.find
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # tens of thousands of tuples: the cyclic GC only slows this down
     try:
-        for _ in range(count):
-            if pos + 62 > end:
-                raise corrupt("truncated entry")
-            start = pos
-            (cs, cn, ms, mn, dev, ino, mode, uid, gid, size, sha, flags) = unpack(data, pos)
-            pos += 62
-            extended = 0
-            if flags & 0x4000 and version >= 3:
-                (extended,) = struct.unpack_from(">H", data, pos)
-                pos += 2
-            if version == 4:
-                strip, pos = _varint(data, pos)
-                nul = find(b"\0", pos, end)
-                if nul < 0:
-                    raise corrupt("unterminated path")
-                name = prev[:len(prev) - strip] + data[pos:nul]
-                pos = nul + 1
-                prev = name
-            else:
-                nul = find(b"\0", pos, end)
-                if nul < 0:
-                    raise corrupt("unterminated path")
-                name = data[pos:nul]
-                pos = start + ((pos - start + len(name) + 8) & ~7)
-            if only_bytes is not None and mode != S_IFDIR and not name.startswith(only_bytes):
-                continue
-            append(new_entry(IndexEntry, (
-                name.decode("utf-8", "surrogateescape"), cs * 1_000_000_000 + cn,
-                ms * 1_000_000_000 + mn, dev, ino, mode, uid, gid, size, sha.hex(), flags,
-                extended)))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+        names, offsets, pos = _list_entries(data, version, count, end)
+    except (ValueError, IndexError) as e:
+        raise corrupt(str(e) if isinstance(e, ValueError) else "truncated entry") from None
     cache_tree_root = None
     sparse = False
-    while pos + 8 <= end:
-        sig = data[pos:pos + 4]
-        (size,) = struct.unpack_from(">I", data, pos + 4)
-        body = data[pos + 8:pos + 8 + size]
+    for sig, body in index_extensions(data, pos):
         if sig == b"TREE":
             cache_tree_root = _cache_tree_root(body)
         elif sig == b"link":
@@ -353,11 +356,48 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
                              f"--no-split-index`.")
         elif sig == b"sdir":
             sparse = True
-        elif sig[:1].islower() or not sig[:1].isalpha():
+        elif not _optional_extension(sig):
             raise AyjntError(f"{path}: unsupported index format (required extension "
                              f"{sig.decode('latin-1')!r}).")
-        pos += 8 + size
-    return Index(path, entries, mtime_ns, cache_tree_root, sparse)
+    return Index(path, data, version, names, offsets, mtime_ns, cache_tree_root, sparse,
+                 only_bytes)
+
+
+def _list_entries(data: bytes, version: int, count: int, end: int
+                  ) -> tuple[list[bytes], list[int], int]:
+    """Each entry's path and offset, and where the extensions start. One tight loop: this is
+    all a clean-tree proof needs of a 50,000-entry index."""
+    names: list[bytes] = []
+    offsets: list[int] = []
+    add_name, add_offset, find = names.append, offsets.append, data.find
+    pos = 12
+    if version == 4:  # paths are prefix-compressed against the previous one; no padding
+        prev = b""
+        for _ in range(count):
+            if pos + 62 > end:
+                raise ValueError("truncated entry")
+            start = pos + (64 if data[pos + 60] & 0x40 else 62)
+            strip, start = _varint(data, start)
+            nul = find(b"\0", start, end)
+            if nul < 0 or strip > len(prev):
+                raise ValueError("truncated entry" if nul < 0 else "bad path compression")
+            prev = prev[:len(prev) - strip] + data[start:nul]
+            add_name(prev)
+            add_offset(pos)
+            pos = nul + 1
+        return names, offsets, pos
+    extended_ok = version == 3
+    for _ in range(count):
+        start = pos + 62
+        if extended_ok and data[start - 2] & 0x40:
+            start += 2
+        nul = find(b"\0", start, end)
+        if nul < 0:
+            raise ValueError("truncated entry")
+        add_name(data[start:nul])
+        add_offset(pos)
+        pos += (nul - pos + 8) & ~7  # NUL-padded to a multiple of eight bytes
+    return names, offsets, pos
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -371,12 +411,70 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def _cache_tree_root(body: bytes) -> str | None:
-    nul = body.find(b"\0")
-    if nul != 0:  # the root entry has an empty path
-        return None
+def index_checksum_ok(data: bytes) -> bool:
+    import hashlib  # (OpenSSL's start-up is not free: only when an index is read)
+
+    return hashlib.sha1(memoryview(data)[:-20]).digest() == data[-20:]
+
+
+def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:
+    """(signature, body) of each extension after the entries (which end at ``pos``)."""
+    out = []
+    end = len(data) - 20
+    while pos + 8 <= end:
+        sig = data[pos:pos + 4]
+        (size,) = struct.unpack_from(">I", data, pos + 4)
+        out.append((sig, data[pos + 8:pos + 8 + size]))
+        pos += 8 + size
+    return out
+
+
+def _optional_extension(sig: bytes) -> bool:
+    """git's rule: an extension whose signature starts with A-Z may be ignored."""
+    return sig[:1].isupper()
+
+
+def _tree_node(body: bytes, pos: int) -> tuple[bytes, int, int, bytes, int]:
+    """One cache-tree node: (path component, entry count, subtree count, tree id, next pos);
+    entry count -1 marks an invalidated node (which has no tree id)."""
+    nul = body.index(b"\0", pos)
     line_end = body.index(b"\n", nul)
-    count_text, _, _subtrees = body[nul + 1:line_end].partition(b" ")
-    if int(count_text) < 0:
+    entry_text, _, subtree_text = body[nul + 1:line_end].partition(b" ")
+    entries = int(entry_text)
+    tree_id = body[line_end + 1:line_end + 21] if entries >= 0 else b""
+    return (body[pos:nul], entries, int(subtree_text), tree_id,
+            line_end + 1 + len(tree_id))
+
+
+def _cache_tree_root(body: bytes) -> str | None:
+    name, entries, _, tree_id, _ = _tree_node(body, 0)
+    if name or entries < 0:  # the root node has an empty path
         return None
-    return body[line_end + 1:line_end + 21].hex()
+    return tree_id.hex()
+
+
+def cache_tree_folders(body: bytes) -> list[tuple[bytes, int, bytes]] | None:
+    """Every folder of a fully valid cache-tree: (path, how many names it holds directly —
+    files plus subfolders, tree id). None when any node is invalid."""
+    paths: list[bytes] = []
+    direct: list[int] = []
+    tree_ids: list[bytes] = []
+    open_rows: list[list[int]] = []  # [row of a folder, how many of its subfolders are to come]
+    pos = 0
+    while pos < len(body):
+        name, entries, subtrees, tree_id, pos = _tree_node(body, pos)
+        if entries < 0:
+            return None
+        path = b""
+        if open_rows:
+            parent = open_rows[-1]
+            parent[1] -= 1
+            direct[parent[0]] -= entries  # they live below this subfolder, not directly
+            path = paths[parent[0]] + b"/" + name if parent[0] else name
+        paths.append(path)
+        direct.append(entries + subtrees)
+        tree_ids.append(tree_id)
+        open_rows.append([len(paths) - 1, subtrees])
+        while open_rows and open_rows[-1][1] == 0:
+            open_rows.pop()
+    return list(zip(paths, direct, tree_ids))

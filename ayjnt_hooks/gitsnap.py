@@ -9,7 +9,7 @@ from __future__ import annotations
 from .errors import AyjntError
 from .gitrepo import S_IFDIR, Index, Repo
 from .snapshot import not_a_file, not_a_folder
-from .status import _parse_tree
+from .status import parse_tree
 
 _REGULAR = (0o100644, 0o100755, 0o100664)
 # The engine only ever reads these project folders/files.
@@ -39,7 +39,7 @@ class CommitSnapshot:
     def _entries(self, tree: str) -> dict[bytes, tuple[int, str]]:
         parsed = self._trees.get(tree)
         if parsed is None:
-            parsed = self._trees[tree] = _parse_tree(self.repo.read_object(tree)[1])
+            parsed = self._trees[tree] = parse_tree(self.repo.read_object(tree)[1])
         return parsed
 
     def display(self, path: str) -> str:
@@ -156,7 +156,7 @@ class IndexSnapshot:
 
     def _tree_files(self, tree: str, rel: str) -> list[str]:
         out: list[str] = []
-        for name, (mode, sha) in _parse_tree(self.repo.read_object(tree)[1]).items():
+        for name, (mode, sha) in parse_tree(self.repo.read_object(tree)[1]).items():
             child = f"{rel}/{name.decode('utf-8', 'surrogateescape')}"
             if mode == S_IFDIR:
                 out += self._tree_files(sha, child)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .commitgraph import CommitGraph
 from .gitrepo import Repo
@@ -19,8 +19,7 @@ from .gitrepo import Repo
 LEFT, RIGHT, BOTH = 1, 2, 3
 
 
-@dataclass(frozen=True)
-class BranchFacts:
+class BranchFacts(NamedTuple):
     branch: str | None
     detached: bool
     unborn: bool

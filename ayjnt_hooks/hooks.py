@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import lockfile as lf
 from .errors import AyjntError
@@ -47,8 +46,7 @@ def infer_stage(explicit: str | None) -> str:
     return MANUAL
 
 
-@dataclass
-class Target:
+class Target(NamedTuple):
     """One snapshot to check, with how to name it to a person."""
     snapshot: Snapshot
     description: str

@@ -6,9 +6,8 @@ is fixed: a class that moves into the agentId of a deleted class stays in ``clas
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import jsjson
 from .errors import AyjntError
@@ -120,33 +119,30 @@ def js_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     from_agent_id: str
     to_agent_id: str
     class_name: str
 
 
-@dataclass(frozen=True)
-class Rename:
+class Rename(NamedTuple):
     from_class: str | None  # None: ayjnt's "undefined" (agentId shadowed an Object key)
     to_class: str
     agent_id: str
 
 
-@dataclass(frozen=True)
-class Deleted:
+class Deleted(NamedTuple):
     agent_id: str
     class_name: str
 
 
-@dataclass
 class Diff:
-    added: list[Agent] = field(default_factory=list)
-    renamed: list[Rename] = field(default_factory=list)
-    deleted: list[Deleted] = field(default_factory=list)
-    moved: list[Move] = field(default_factory=list)
-    next_entry: dict[str, Any] | None = None
+    def __init__(self) -> None:
+        self.added: list[Agent] = []
+        self.renamed: list[Rename] = []
+        self.deleted: list[Deleted] = []
+        self.moved: list[Move] = []
+        self.next_entry: dict[str, Any] | None = None
 
     @property
     def changes_lockfile(self) -> bool:

@@ -1,15 +1,17 @@
-"""A small read-only object reader for the hot path: loose objects and whole (undeltified)
-objects in packs, found through the pack ``.idx`` v2 files. Anything else — a deltified entry,
-an object in an alternate store — is left to dulwich (the caller falls back)."""
+"""A small read-only object reader for the hot path: loose objects and packed objects (delta
+chains resolved within their pack), found through the pack ``.idx`` v2 files. Anything else —
+a delta against another pack, an object in an alternate store — is left to dulwich (the
+caller falls back)."""
 from __future__ import annotations
 
-import glob
 import mmap
 import os
 import struct
 import zlib
 
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+_OFS_DELTA, _REF_DELTA = 6, 7
+_MAX_DELTA_CHAIN = 10_000  # git's own packs stay under a few hundred
 
 
 def find_oid(data: bytes | mmap.mmap, fanout: int, oids: int, sha: bytes) -> int | None:
@@ -54,30 +56,109 @@ class _Pack:
         return int(off)
 
     def read(self, offset: int) -> tuple[int, bytes] | None:
+        """(type, content) of the entry at ``offset``, resolving delta chains within this
+        pack; None when a base lies elsewhere (dulwich then serves it)."""
         if self._pack is None:
             with open(self.pack_path, "rb") as f:
                 self._pack = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         pack = self._pack
-        c = pack[offset]
-        type_num = (c >> 4) & 7
-        size = c & 15
-        shift = 4
-        pos = offset + 1
-        while c & 0x80:
-            c = pack[pos]
-            pos += 1
-            size |= (c & 0x7F) << shift
-            shift += 7
-        if type_num not in (1, 2, 3, 4):
-            return None  # a delta: dulwich resolves those
+        deltas: list[bytes] = []
+        for _ in range(_MAX_DELTA_CHAIN):
+            c = pack[offset]
+            type_num = (c >> 4) & 7
+            size = c & 15
+            shift = 4
+            pos = offset + 1
+            while c & 0x80:
+                c = pack[pos]
+                pos += 1
+                size |= (c & 0x7F) << shift
+                shift += 7
+            if type_num == _OFS_DELTA:  # base at a backwards offset in this pack
+                c = pack[pos]
+                pos += 1
+                back = c & 0x7F
+                while c & 0x80:
+                    c = pack[pos]
+                    pos += 1
+                    back = ((back + 1) << 7) | (c & 0x7F)
+                base: int | None = offset - back
+            elif type_num == _REF_DELTA:  # base named by id
+                base = self.offset(bytes(pack[pos:pos + 20]))
+                pos += 20
+            elif type_num in (1, 2, 3, 4):
+                data = self._inflate(pos, size)
+                for delta in reversed(deltas):
+                    if data is None:
+                        return None
+                    data = _apply_delta(data, delta)
+                return None if data is None else (type_num, data)
+            else:
+                return None
+            delta_data = self._inflate(pos, size)
+            if base is None or delta_data is None:
+                return None
+            deltas.append(delta_data)
+            offset = base
+        return None
+
+    def _inflate(self, pos: int, size: int) -> bytes | None:
+        assert self._pack is not None
+        pack = self._pack
         d = zlib.decompressobj()
-        out = d.decompress(pack[pos:pos + size + 64 + size // 8], size)
-        while len(out) < size and not d.eof:
-            more = pack[pos + len(d.unused_data):pos + len(d.unused_data) + 4096]
-            if not more:
-                break
-            out += d.decompress(more, size - len(out))
-        return (type_num, out) if len(out) == size else None
+        try:
+            out = d.decompress(pack[pos:pos + size + 64 + size // 8], size)
+            while len(out) < size and not d.eof:
+                more = pack[pos + len(d.unused_data):pos + len(d.unused_data) + 4096]
+                if not more:
+                    break
+                out += d.decompress(more, size - len(out))
+        except zlib.error:
+            return None
+        return out if len(out) == size else None
+
+
+def _delta_size(delta: bytes, pos: int) -> tuple[int, int]:
+    size = shift = 0
+    while True:
+        c = delta[pos]
+        pos += 1
+        size |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return size, pos
+
+
+def _apply_delta(base: bytes, delta: bytes) -> bytes | None:
+    """git's delta format: copy ranges of the base, insert literal bytes."""
+    try:
+        base_size, pos = _delta_size(delta, 0)
+        result_size, pos = _delta_size(delta, pos)
+        if base_size != len(base):
+            return None
+        out = bytearray()
+        while pos < len(delta):
+            op = delta[pos]
+            pos += 1
+            if op & 0x80:  # copy: which offset/size bytes follow is given by the low 7 bits
+                start = length = 0
+                for i in range(4):
+                    if op & (1 << i):
+                        start |= delta[pos] << (8 * i)
+                        pos += 1
+                for i in range(3):
+                    if op & (0x10 << i):
+                        length |= delta[pos] << (8 * i)
+                        pos += 1
+                out += base[start:start + (length or 0x10000)]
+            elif op:  # insert the next ``op`` bytes
+                out += delta[pos:pos + op]
+                pos += op
+            else:
+                return None  # reserved opcode
+    except IndexError:
+        return None
+    return bytes(out) if len(out) == result_size else None
 
 
 class ObjectReader:
@@ -88,7 +169,12 @@ class ObjectReader:
     def _pack_list(self) -> list[_Pack]:
         if self._packs is None:
             self._packs = []
-            for idx in glob.glob(os.path.join(glob.escape(self.objects_dir), "pack", "*.idx")):
+            pack_dir = os.path.join(self.objects_dir, "pack")
+            try:
+                names = sorted(os.listdir(pack_dir))
+            except OSError:
+                names = []
+            for idx in (os.path.join(pack_dir, n) for n in names if n.endswith(".idx")):
                 try:
                     self._packs.append(_Pack(idx))
                 except (OSError, ValueError):

@@ -1,18 +1,15 @@
 """Findings and how they are shown: text (colour when wanted), JSON, GitHub annotations."""
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 MAX_ANNOTATIONS = 10
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     severity: str  # error | warning | ok
     code: str  # stable kebab-case id
     message: str
@@ -21,7 +18,7 @@ class Finding:
     hint: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in self._asdict().items() if v is not None}
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -79,4 +76,6 @@ def github_annotations(findings: list[Finding]) -> list[str]:
 def emit_json(data: dict[str, Any], findings: list[Finding], stream: TextIO | None = None) -> None:
     out = {"ok": not any(f.severity == ERROR for f in findings), **data,
            "findings": [f.as_json() for f in findings]}
+    import json
+
     (stream or sys.stdout).write(json.dumps(out, ensure_ascii=False) + "\n")

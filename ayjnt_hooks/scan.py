@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import AyjntError
 from .snapshot import Snapshot
@@ -86,8 +86,7 @@ def strip_comments(source: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class ParsedSource:
+class ParsedSource(NamedTuple):
     class_name: str
     base_class: str
     agent_id: str | None
@@ -157,16 +156,14 @@ def detect_host_only_globals(source: str) -> str | None:
     return spec.group().replace('"', "").replace("'", "") if spec else None
 
 
-@dataclass(frozen=True)
-class ToolsFile:
+class ToolsFile(NamedTuple):
     path: str  # project-relative
     runtime: str  # "worker" | "host"
     route_path: str
     optional_on_deploy: bool
 
 
-@dataclass(frozen=True)
-class Agent:
+class Agent(NamedTuple):
     agent_id: str
     class_name: str
     base_class: str
@@ -178,8 +175,7 @@ class Agent:
     tools: tuple[ToolsFile, ...] = ()
 
 
-@dataclass(frozen=True)
-class Workflow:
+class Workflow(NamedTuple):
     class_name: str
     base_class: str
     binding: str
@@ -188,10 +184,9 @@ class Workflow:
     source_file: str
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     agents: tuple[Agent, ...]
-    workflows: tuple[Workflow, ...] = field(default=())
+    workflows: tuple[Workflow, ...] = ()
 
     def host_tool_files(self) -> list[ToolsFile]:
         return [t for a in self.agents for t in a.tools if t.runtime == "host"]

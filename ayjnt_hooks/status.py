@@ -8,12 +8,10 @@ Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, IndexEntry, Repo, read_index
 
@@ -51,6 +49,8 @@ def quote_path(text: str, quote_non_ascii: bool = True) -> str:
 
 
 def _blob_sha(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
@@ -62,10 +62,12 @@ def _tree_sort_key(item: tuple[bytes, int, str]) -> bytes:
 def _tree_sha(items: list[tuple[bytes, int, str]]) -> str:
     body = b"".join(b"%o %s\0%s" % (mode, name, bytes.fromhex(sha))
                     for name, mode, sha in sorted(items, key=_tree_sort_key))
+    import hashlib
+
     return hashlib.sha1(b"tree %d\0" % len(body) + body).hexdigest()
 
 
-def _parse_tree(data: bytes) -> dict[bytes, tuple[int, str]]:
+def parse_tree(data: bytes) -> dict[bytes, tuple[int, str]]:
     out: dict[bytes, tuple[int, str]] = {}
     pos = 0
     while pos < len(data):
@@ -77,12 +79,13 @@ def _parse_tree(data: bytes) -> dict[bytes, tuple[int, str]]:
     return out
 
 
-@dataclass
 class _Node:
     """The index as a tree, for computing tree ids like ``git write-tree``."""
-    files: dict[bytes, tuple[int, str]] = field(default_factory=dict)
-    dirs: dict[bytes, _Node] = field(default_factory=dict)
-    _sha: str | None = None
+
+    def __init__(self, sha: str | None = None) -> None:
+        self.files: dict[bytes, tuple[int, str]] = {}
+        self.dirs: dict[bytes, _Node] = {}
+        self._sha = sha  # known up front for a sparse directory entry
 
     def sha(self) -> str:
         if self._sha is None:
@@ -101,7 +104,7 @@ def _index_tree(entries: list[IndexEntry]) -> _Node:
         for part in parents:
             node = node.dirs.setdefault(part, _Node())
         if e.mode == S_IFDIR:  # sparse-index directory entry: a whole tree
-            node.dirs[name] = _Node(_sha=e.sha)
+            node.dirs[name] = _Node(e.sha)
         else:
             node.files[name] = (e.mode, e.sha)
     return root
@@ -111,8 +114,7 @@ def _type(mode: int) -> int:
     return mode & 0o170000
 
 
-@dataclass
-class Status:
+class Status(NamedTuple):
     lines: list[str]
     conflicted: bool = False
 
@@ -128,7 +130,7 @@ class StatusComputer:
             raise AyjntError(f"{repo.gitdir}: a bare repository has no working tree to check.")
         self.repo = repo
         self.worktree: str = repo.worktree
-        self.index = index if index is not None else read_index(repo.index_file)
+        self._index = index
         self.file_mode = repo.config_bool("core", "filemode", True)
         self.trust_ctime = repo.config_bool("core", "trustctime", True)
         check_stat = (repo.config_get("core", "checkstat") or "default").lower()
@@ -138,6 +140,12 @@ class StatusComputer:
         self._ignores: Any = None
         self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:  # (not needed to list untracked names: read on first use)
+            self._index = read_index(self.repo.index_file)
+        return self._index
 
     # ------------------------------------------------------------ staged
     def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
@@ -157,7 +165,7 @@ class StatusComputer:
         return {p.decode("utf-8", "surrogateescape"): x for p, x in changes.items()}
 
     def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
-        for name, (mode, child) in _parse_tree(self.repo.read_object(sha)[1]).items():
+        for name, (mode, child) in parse_tree(self.repo.read_object(sha)[1]).items():
             if mode == S_IFDIR:
                 yield from self._tree_files(child, prefix + name + b"/")
             else:
@@ -174,7 +182,7 @@ class StatusComputer:
 
     def _compare_tree(self, head_sha: str, node: _Node, prefix: bytes,
                       changes: dict[bytes, str]) -> None:
-        head = _parse_tree(self.repo.read_object(head_sha)[1])
+        head = parse_tree(self.repo.read_object(head_sha)[1])
         for name in set(head) | set(node.files) | set(node.dirs):
             path = prefix + name
             h = head.get(name)
@@ -320,7 +328,7 @@ class StatusComputer:
         sub = Repo(gitdir, _commondir_of(gitdir), sub_path, os.path.join(gitdir, "index"))
         if sub.ref_sha("HEAD") != e.sha:
             return True
-        return not StatusComputer(sub).compute(first_only=True).clean
+        return not status(sub, first_only=True).clean
 
     # ------------------------------------------------------------ untracked
     @property
@@ -367,6 +375,17 @@ class StatusComputer:
             elif not self._ignored(rel, False):
                 return True
         return False
+
+    def untracked_line(self, abs_path: str, rel: str, is_dir: bool) -> str | None:
+        """How git lists a path that is not in the index: ``rel``, ``rel/`` or not at all."""
+        if is_dir:
+            if self._ignored(rel, True):
+                return None
+            if os.path.exists(os.path.join(abs_path, ".git")) or \
+                    self._has_untracked_content(abs_path, rel):
+                return rel + "/"
+            return None
+        return None if self._ignored(rel, False) else rel
 
     # ------------------------------------------------------------ all
     def compute(self, *, first_only: bool = False) -> Status:
@@ -442,18 +461,14 @@ class StatusComputer:
                         if rel not in sparse_dirs:
                             pending.append((entry.path, rel + "/"))
                         continue
-                    if rel in sparse_dirs or (not rel_dir and entry.name == ".git"):
+                    if rel in sparse_dirs:
                         continue
-                    if self._ignored(rel, True):
-                        continue
-                    if os.path.exists(os.path.join(entry.path, ".git")) or \
-                            self._has_untracked_content(entry.path, rel):
-                        untracked.append(rel + "/")
-                elif not (not rel_dir and entry.name == ".git") \
-                        and not self._ignored(rel, False):
-                    untracked.append(rel)
-                if untracked and first_only:
-                    return Status(["dirty"])
+                if not (not rel_dir and entry.name == ".git"):
+                    shown = self.untracked_line(entry.path, rel, is_dir)
+                    if shown is not None:
+                        untracked.append(shown)
+                        if first_only:
+                            return Status(["dirty"])
         if len(seen) != len(tracked):
             for path, e in tracked.items():
                 if path not in seen:
@@ -523,11 +538,11 @@ class StatusComputer:
     def _lookup(self, tree: str, text: str) -> tuple[int, str] | None:
         *parents, name = text.encode("utf-8", "surrogateescape").split(b"/")
         for part in parents:
-            entry = _parse_tree(self.repo.read_object(tree)[1]).get(part)
+            entry = parse_tree(self.repo.read_object(tree)[1]).get(part)
             if entry is None or entry[0] != S_IFDIR:
                 return None
             tree = entry[1]
-        return _parse_tree(self.repo.read_object(tree)[1]).get(name)
+        return parse_tree(self.repo.read_object(tree)[1]).get(name)
 
 
 def _git_order(path: str) -> bytes:
@@ -535,4 +550,8 @@ def _git_order(path: str) -> bytes:
 
 
 def status(repo: Repo, *, first_only: bool = False) -> Status:
+    from .cleanproof import proven_clean
+
+    if proven_clean(repo):
+        return Status([])
     return StatusComputer(repo).compute(first_only=first_only)

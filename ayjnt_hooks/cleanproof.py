@@ -1,0 +1,258 @@
+"""A fast proof that ``git status --porcelain`` would print nothing.
+
+The everyday question at deploy time is "is the tree clean?", and the everyday answer is yes.
+This proves it straight from the raw index bytes, without building an index entry object:
+
+* nothing is staged: the cache-tree (``TREE`` extension) is fully valid and its root is
+  HEAD's tree;
+* nothing is modified: each entry's ``lstat`` equals the stat data recorded in the index, the
+  entry is not racily clean and has no flags (stage, assume-valid, extended);
+* nothing is untracked: each folder of the cache-tree is a real folder (not a symlink) holding
+  exactly as many names as the index puts in it — every indexed name was just found, so an
+  equal count leaves no room for another. A folder with more names (``.git``, ignored build
+  output) has its extra names put through git's ignore rules one by one.
+
+On a large index the ``lstat`` calls — most of the cost — are shared with one forked worker,
+as git's ``preload-index`` shares them among threads (CPython threads would serialise on the
+GIL). The worker takes the first part of the index and parses only that part.
+
+Anything unusual makes the proof give up (index v4, a sparse or split index, a mismatch, an
+untracked name, a failed fork, a case-insensitive setup) and the caller runs the exact
+:class:`~ayjnt_hooks.status.StatusComputer`. So the proof may say "not proven" for a clean
+tree, but never "clean" for a tree that git calls dirty.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import stat
+import struct
+import sys
+from typing import TYPE_CHECKING
+
+from .gitrepo import Repo, cache_tree_folders, index_checksum_ok, index_extensions
+
+if TYPE_CHECKING:
+    from .status import StatusComputer
+
+# ctime s/ns, mtime s/ns, (dev: git does not compare it), ino, mode, uid, gid, size,
+# (object id), flags
+_STAT = struct.Struct(">4I4x5I20xH")
+_FLAGS = struct.Struct(">H")
+# st_mode & 0o170100 (file type and owner-exec bit) that each index mode expects
+_MODE_FROM_STAT = {0o100644: 0o100000, 0o100755: 0o100100, 0o120000: 0o120100}
+_NS = 1_000_000_000
+_U32 = 0xFFFFFFFF
+_NOT_PROVEN = -1
+# Below this many entries a second process costs more than it saves.
+FORK_MIN_ENTRIES = 8192
+# The worker's share of the entries; the parent also reads the folders.
+WORKER_SHARE = 0.66
+
+
+def proven_clean(repo: Repo) -> bool:
+    """True only when git would call the working tree clean; False means "not proven"."""
+    if repo.worktree is None or not _platform_supported(repo):
+        return False
+    try:
+        with open(repo.index_file, "rb") as f:
+            data = f.read()
+            index_mtime = os.fstat(f.fileno()).st_mtime_ns
+    except OSError:
+        return False
+    if len(data) < 32 or data[:4] != b"DIRC":
+        return False
+    version, count = struct.unpack_from(">II", data, 4)
+    if version not in (2, 3) or count == 0:
+        return False  # (v4's prefix-compressed paths cannot be split between two processes)
+    root = os.fsencode(repo.worktree)
+    try:
+        root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    gc_was_enabled = gc.isenabled()
+    # Nothing here makes reference cycles, and a collection would write to every object in
+    # the heap — after the fork, that copies each shared page in both processes.
+    gc.disable()
+    try:
+        check = _EntryCheck(data, version, root_fd, index_mtime)
+        worker = _start_worker(check, count)
+        proven = False
+        try:
+            first = 0 if worker is None else worker[2]
+            pos = check.skip(12, first)
+            pos = check.check(pos, count - first)
+            proven = pos != _NOT_PROVEN and (worker is not None or index_checksum_ok(data)) \
+                and _folders_exact(repo, data, pos, root, root_fd)
+        finally:
+            if worker is not None:
+                proven = _worker_agrees(worker, kill=not proven) and proven
+        return proven
+    finally:
+        os.close(root_fd)
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _platform_supported(repo: Repo) -> bool:
+    if not (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+            and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd):
+        return False  # (Windows)
+    # Counting names proves "nothing else is here" only where a lookup matches exactly one
+    # name; git's own case folding and Unicode precomposition are left to the full check.
+    return not (repo.config_bool("core", "ignorecase", False)
+                or repo.config_bool("core", "precomposeunicode", False))
+
+
+class _EntryCheck:
+    """Walks raw index entries; ``check`` compares each with its file's ``lstat``."""
+
+    def __init__(self, data: bytes, version: int, root_fd: int, index_mtime: int) -> None:
+        self.data = data
+        self.extended_ok = version == 3
+        self.root_fd = root_fd
+        self.racy_limit = index_mtime  # an entry not older than the index is racily clean
+
+    # The path length comes from the entry's flags, as git reads it (12 bits; 0xFFF means
+    # "longer": such an entry is left to the full check). An entry is NUL-padded to a
+    # multiple of eight bytes: 62 bytes of fields, the path, 1 to 8 NULs.
+    def skip(self, pos: int, count: int) -> int:
+        data, unpack_flags, extended_ok = self.data, _FLAGS.unpack_from, self.extended_ok
+        try:
+            for _ in range(count):
+                (flags,) = unpack_flags(data, pos + 60)
+                length = flags & 0xFFF
+                if length == 0xFFF:
+                    return _NOT_PROVEN
+                if extended_ok and flags & 0x4000:
+                    length += 2
+                pos += (length + 70) & ~7
+        except struct.error:  # ran off the end: a corrupt index
+            return _NOT_PROVEN
+        return pos
+
+    def check(self, pos: int, count: int) -> int:
+        """The position after ``count`` unchanged entries from ``pos``, or _NOT_PROVEN."""
+        if pos == _NOT_PROVEN:
+            return pos
+        data, unpack, mode_from_stat = self.data, _STAT.unpack_from, _MODE_FROM_STAT.get
+        lstat, root_fd, racy_limit = os.lstat, self.root_fd, self.racy_limit
+        try:
+            for _ in range(count):
+                cs, cn, ms, mn, ino, mode, uid, gid, size, flags = unpack(data, pos)
+                # a conflict stage, assume-valid, extended flags, or a very long path
+                if flags & 0xF000 or flags & 0xFFF == 0xFFF:
+                    return _NOT_PROVEN
+                end = pos + 62 + (flags & 0xFFF)
+                st = lstat(data[pos + 62:end], dir_fd=root_fd)
+                mtime = ms * _NS + mn
+                if (mtime >= racy_limit
+                        or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
+                        or st.st_size != size or st.st_ino & _U32 != ino
+                        or st.st_uid != uid or st.st_gid != gid
+                        or mode_from_stat(mode) != st.st_mode & 0o170100):
+                    return _NOT_PROVEN
+                pos += (end - pos + 8) & ~7
+        except (OSError, ValueError, struct.error):  # (ValueError: a NUL inside the path)
+            return _NOT_PROVEN
+        return pos
+
+
+def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
+                   root_fd: int) -> bool:
+    """Nothing staged, and each indexed folder holds exactly its indexed names (plus ignored
+    ones)."""
+    folders = None
+    for sig, body in index_extensions(data, entries_end):
+        if sig == b"TREE":
+            folders = cache_tree_folders(body)
+        elif not sig[:1].isupper():  # a sparse or split index, or one we do not know
+            return False
+    head = repo.ref_sha("HEAD")
+    if not folders or head is None or folders[0][2].hex() != repo.commit_tree(head):
+        return False  # something is staged, or the cache-tree cannot tell: decide exactly
+    from .status import StatusComputer
+
+    computer = StatusComputer(repo)  # (its ignore rules are read only if they are needed)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    for path, indexed, tree_id in folders:
+        try:
+            fd = os.open(path or b".", flags, dir_fd=root_fd)  # a symlink is refused here
+        except OSError:
+            return False
+        try:
+            found = len(os.listdir(fd))
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        if found != indexed and not _extra_names_ignored(computer, root, path, tree_id):
+            return False
+    return True
+
+
+def _extra_names_ignored(computer: StatusComputer, root: bytes, folder: bytes,
+                         tree_id: bytes) -> bool:
+    """Is every name in ``folder`` that the index does not hold one git would not list?"""
+    from .status import parse_tree
+
+    indexed = parse_tree(computer.repo.read_object(tree_id.hex())[1])
+    where = root + b"/" + folder if folder else root
+    for name in os.listdir(where):
+        if name in indexed or (not folder and name == b".git"):
+            continue
+        full = where + b"/" + name
+        try:
+            is_dir = stat.S_ISDIR(os.lstat(full).st_mode)
+        except OSError:
+            return False
+        rel = (folder + b"/" + name if folder else name).decode("utf-8", "surrogateescape")
+        if computer.untracked_line(os.fsdecode(full), rel, is_dir) is not None:
+            return False
+    return True
+
+
+def _can_fork() -> bool:
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        return False  # (macOS system libraries are not fork-safe without exec)
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
+def _start_worker(check: _EntryCheck, count: int) -> tuple[int, int, int] | None:
+    """Fork a worker that checks the first entries: (pid, read fd, how many it checks)."""
+    if count < FORK_MIN_ENTRIES or not _can_fork():
+        return None
+    share = int(count * WORKER_SHARE)
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # pragma: no cover - the worker; coverage does not follow a bare fork
+        verdict = b"0"
+        try:
+            os.close(read_fd)
+            if check.check(12, share) != _NOT_PROVEN and index_checksum_ok(check.data):
+                verdict = b"1"
+            os.write(write_fd, verdict)
+        finally:
+            os._exit(0)  # no atexit handlers, no flushing the parent's buffers twice
+    os.close(write_fd)
+    return pid, read_fd, share
+
+
+def _worker_agrees(worker: tuple[int, int, int], *, kill: bool) -> bool:
+    pid, read_fd, _ = worker
+    try:
+        if kill:
+            import signal
+
+            os.kill(pid, signal.SIGKILL)
+            return False
+        return os.read(read_fd, 1) == b"1"  # empty when the worker died: not proven
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
