@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ayjnt_hooks import cleanproof
+from ayjnt_hooks.cleanproof import proven_clean
 from ayjnt_hooks.errors import AyjntError
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.status import status
@@ -174,8 +176,10 @@ def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
     before = _tree_hashes(repo)
     ours = status(discover(str(repo)))
     verdict = status(discover(str(repo)), first_only=True)
+    proven = proven_clean(discover(str(repo)))
     assert _tree_hashes(repo) == before, "status must not write anything"
     theirs = git_porcelain(repo)
+    assert not (proven and theirs), "the fast proof said clean where git sees changes"
     assert ours.clean == (not theirs)
     assert verdict.clean == (not theirs)
     if lines_too:
@@ -247,3 +251,67 @@ def test_git_index_file_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert status(discover(str(repo))).lines == ["M  a.txt"]
     monkeypatch.delenv("GIT_INDEX_FILE")
     assert status(discover(str(repo))).lines == [" M a.txt"]
+
+
+# The fast proof (cleanproof) may give up on a clean tree, but where it says "clean" git must
+# agree; these pin down when it is expected to succeed, so a proof that always gave up fails.
+PROOF_CASES: list[tuple[str, str, bool]] = [
+    ("clean", "", True),
+    ("ignored-root-file", "echo 'u.txt' > .git/info/exclude; echo u > u.txt", True),
+    ("ignored-build-dir", "printf 'build/\\n' > .gitignore; git add .gitignore; "
+     "git commit -qm gi; mkdir -p build/x; echo 1 > build/x/o; echo 2 > dir/sub/o.log; "
+     "printf '*.log\\n' >> .git/info/exclude", True),
+    ("symlink-and-exec-clean", "ln -s a.txt link; chmod +x dir/b.txt; git add .; "
+     "git commit -qm l", True),
+    ("untracked-in-subfolder", "echo u > dir/sub/u.txt", False),
+    ("untracked-empty-dir-shows-nothing", "mkdir -p dir/empty", True),
+    ("untracked-nested-repo", "git init -q dir/nested", False),
+    ("modified-same-size", "printf 'HELLO\\n' > a.txt", False),
+    ("modified-mtime-restored", "m=$(stat -c %y a.txt); printf 'jello\\n' > a.txt; "
+     "touch -d \"$m\" a.txt", False),  # only the ctime tells
+    ("exec-bit", "chmod +x a.txt", False),
+    ("touched-only", "touch -d '+5 seconds' a.txt", False),  # git says clean; proof gives up
+    ("staged", "echo x >> a.txt; git add a.txt", False),
+    ("deleted", "rm dir/b.txt", False),
+    ("dir-replaced-by-symlink-to-a-copy", "mv dir ../moved && ln -s \"$PWD/../moved\" dir && "
+     "echo 'dir' > .git/info/exclude", False),
+    ("index-v4", "git update-index --index-version 4", False),
+    ("racy-index", "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", False),
+    ("intent-to-add", "echo i > ita.txt; git add -N ita.txt", False),
+    ("ignorecase-config", "git config core.ignorecase true", False),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"),
+                         [pytest.param(s, e, id=i) for i, s, e in PROOF_CASES])
+def test_fast_proof(repo: Path, script: str, expected: bool) -> None:
+    sh(repo, script)
+    theirs = git_porcelain(repo)
+    assert proven_clean(discover(str(repo))) is expected
+    if expected:
+        assert theirs == []
+    assert status(discover(str(repo))).lines == theirs
+
+
+@pytest.mark.parametrize("dirty", [None, "f000.txt", "f199.txt", "dir/b.txt"],
+                         ids=["clean", "worker-part", "parent-part", "last"])
+def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                         dirty: str | None) -> None:
+    sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
+             "git commit -qm many")
+    if dirty:
+        sh(repo, f"echo changed >> {dirty}")
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    before = _tree_hashes(repo)
+    assert proven_clean(discover(str(repo))) is (dirty is None)
+    assert forks == [1]
+    assert _tree_hashes(repo) == before
+    assert status(discover(str(repo))).clean is (dirty is None) is (git_porcelain(repo) == [])
