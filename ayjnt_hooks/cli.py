@@ -5,11 +5,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, Callable
 
 from . import __version__
 from .errors import AyjntError, report_internal_error
-from .report import ERROR, Finding, emit_json
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from .scan import Agent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
 
@@ -35,6 +39,8 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return body()
     except AyjntError as e:
         if json_mode:
+            from .report import ERROR, Finding, emit_json
+
             emit_json({"error": {"message": e.message, **({"path": e.path} if e.path else {})}},
                       [Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint)])
         else:
@@ -53,7 +59,7 @@ MIGRATE_HINT = ("Run `ayjnt build` to stage this in .ayjnt/migrations.json, then
                 "before deploying.")
 
 
-def agent_json(agent: Any) -> dict[str, str]:
+def agent_json(agent: Agent) -> dict[str, str]:
     return {"agentId": agent.agent_id, "className": agent.class_name,
             "baseClass": agent.base_class, "folderPath": agent.folder_path,
             "routePath": agent.route_path, "binding": agent.binding, "sourceFile": agent.path}
@@ -61,6 +67,7 @@ def agent_json(agent: Any) -> dict[str, str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from . import lockfile
+    from .report import ERROR, Finding, emit_json
     from .scan import scan
     from .snapshot import WorkTree
 
@@ -107,6 +114,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "detached": facts.detached, "unborn": facts.unborn, "upstream": facts.upstream,
                 "ahead": facts.ahead, "behind": facts.behind, "shallow": facts.shallow}
         if args.json:
+            from .report import emit_json
+
             emit_json(data, [])
             return EXIT_OK
         where = "detached HEAD" if facts.detached else f"branch {facts.branch}"
@@ -181,31 +190,46 @@ def help_width() -> int:
     return (columns or 80) - 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "hook-impl", "install",
+            "uninstall")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or with ``only`` just that command's subparser (what parsing needs: the
+    hooks run on every commit, and building every subparser is a measurable part of that)."""
+
+    def wanted(*names: str) -> bool:
+        return only is None or only in names
+
     parser = _Parser(
         prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("migrate", help="preview the lockfile change `ayjnt build` would make")
-    p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder (default: .)")
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--check", action="store_true",
-                   help="exit 1 when a lockfile change is pending")
-    p.set_defaults(func=cmd_migrate)
+    if wanted("migrate"):
+        p = sub.add_parser("migrate",
+                           help="preview the lockfile change `ayjnt build` would make")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder (default: .)")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.add_argument("--check", action="store_true",
+                       help="exit 1 when a lockfile change is pending")
+        p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
-    p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--porcelain", action="store_true",
-                   help="print only the `git status --porcelain` lines")
-    p.set_defaults(func=cmd_status)
+    if wanted("status"):
+        p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
+        p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.add_argument("--porcelain", action="store_true",
+                       help="print only the `git status --porcelain` lines")
+        p.set_defaults(func=cmd_status)
 
     for name, what in (("check-migrations", "fail when a lockfile change is pending in the "
                         "snapshot being committed/pushed (hook ayjnt-migrations)"),
                        ("check-lockfile", "fail when the lockfile being committed/pushed is "
                         "unsound or rewrites history (hook ayjnt-lockfile)")):
+        if not wanted(name):
+            continue
         p = sub.add_parser(name, help=what)
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
         p.add_argument("--stage", choices=STAGES,
@@ -219,14 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
                                 "deploy)")
         p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("hook-impl", help="what the hooks written by `install` run")
-    p.add_argument("hook", choices=("pre-commit", "pre-push"))
-    p.add_argument("--cwd", type=existing_dir)
-    p.add_argument("hook_args", nargs="*")
-    p.set_defaults(func=cmd_hook_impl)
+    if wanted("hook-impl"):
+        p = sub.add_parser("hook-impl", help="what the hooks written by `install` run")
+        p.add_argument("hook", choices=("pre-commit", "pre-push"))
+        p.add_argument("--cwd", type=existing_dir)
+        p.add_argument("hook_args", nargs="*")
+        p.set_defaults(func=cmd_hook_impl)
 
     for name, what in (("install", "write plain git hooks (no pre-commit framework needed)"),
                        ("uninstall", "remove the plain git hooks, restoring earlier ones")):
+        if not wanted(name):
+            continue
         p = sub.add_parser(name, help=what)
         p.add_argument("--hook", action="append", choices=("pre-commit", "pre-push"),
                        help="which hook (repeatable; default: both)")
@@ -240,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder
         args.cwd = os.getcwd()
     func: Callable[[argparse.Namespace], int] = args.func

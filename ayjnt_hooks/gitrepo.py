@@ -7,18 +7,20 @@ ignore rules come from dulwich, imported lazily. Nothing here ever writes.
 """
 from __future__ import annotations
 
-import gc
 import os
 import struct
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .errors import AyjntError
 
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from typing import Any
+
     from dulwich.object_store import DiskObjectStore
     from dulwich.objects import ObjectID
 
     from .gitconfig import GitConfig
+    from .indexentry import IndexEntry
 
 S_IFGITLINK = 0o160000
 S_IFLNK = 0o120000
@@ -139,11 +141,11 @@ class Repo:
         found: tuple[int, bytes] | None = self._reader.read(sha)
         if found is not None:
             return found
-        type_num, data = self.objects.get_raw(cast("ObjectID", sha.encode()))
+        type_num, data = self.objects.get_raw(_object_id(sha))
         return type_num, data
 
     def has_object(self, sha: str) -> bool:
-        return cast("ObjectID", sha.encode()) in self.objects
+        return _object_id(sha) in self.objects
 
     def commit_tree(self, sha: str) -> str:
         type_num, data = self.read_object(sha)
@@ -153,6 +155,10 @@ class Repo:
         if type_num != 1:
             raise AyjntError(f"{sha} is not a commit.")
         return data[5:45].decode()
+
+
+def _object_id(sha: str) -> ObjectID:
+    return sha.encode()  # type: ignore[return-value]  # (dulwich's ObjectID is bytes)
 
 
 def _read_gitfile(path: str) -> str:
@@ -226,38 +232,6 @@ def discover(start: str) -> Repo:
 
 # ---------------------------------------------------------------------- index
 
-class IndexEntry(NamedTuple):
-    """One index entry; timestamps as full nanoseconds, ``path`` decoded (surrogateescape)."""
-    path: str
-    ctime_ns: int
-    mtime_ns: int
-    dev: int
-    ino: int
-    mode: int
-    uid: int
-    gid: int
-    size: int
-    sha: str
-    flags: int
-    extended: int
-
-    @property
-    def stage(self) -> int:
-        return (self.flags >> 12) & 3
-
-    @property
-    def assume_valid(self) -> bool:
-        return bool(self.flags & 0x8000)
-
-    @property
-    def skip_worktree(self) -> bool:
-        return bool(self.extended & 0x4000)
-
-    @property
-    def intent_to_add(self) -> bool:
-        return bool(self.extended & 0x2000)
-
-
 class Index:
     """A git index: entry names and offsets are listed up front (cheap), the full entries are
     parsed on first use — the clean-tree proof needs only the names and the raw stat bytes."""
@@ -280,37 +254,11 @@ class Index:
     @property
     def entries(self) -> list[IndexEntry]:
         if self._entries is None:
-            self._entries = self._parse_entries()
+            from .indexentry import parse_entries
+
+            self._entries = parse_entries(self.data, self.version, self.names, self.offsets,
+                                          self._only)
         return self._entries
-
-    def _parse_entries(self) -> list[IndexEntry]:
-        data, only, extended_ok = self.data, self._only, self.version >= 3
-        entries: list[IndexEntry] = []
-        append = entries.append
-        new_entry = tuple.__new__
-        unpack = _ENTRY.unpack_from
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # tens of thousands of tuples: the cyclic GC only slows this down
-        try:
-            for name, pos in zip(self.names, self.offsets):
-                if only is not None and not name.startswith(only) and name[-1:] != b"/":
-                    continue  # (a name ending in "/" is a sparse directory entry: kept)
-                (cs, cn, ms, mn, dev, ino, mode, uid, gid, size, sha, flags) = unpack(data, pos)
-                extended = 0
-                if flags & 0x4000 and extended_ok:
-                    (extended,) = _EXTENDED.unpack_from(data, pos + 62)
-                append(new_entry(IndexEntry, (
-                    name.decode("utf-8", "surrogateescape"), cs * 1_000_000_000 + cn,
-                    ms * 1_000_000_000 + mn, dev, ino, mode, uid, gid, size, sha.hex(), flags,
-                    extended)))
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        return entries
-
-
-_ENTRY = struct.Struct(">10I20sH")
-_EXTENDED = struct.Struct(">H")
 
 
 def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:

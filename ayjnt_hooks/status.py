@@ -11,9 +11,14 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
-from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, IndexEntry, Repo, read_index
+from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, Repo, read_index
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .indexentry import IndexEntry
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
 _U32 = 0xFFFFFFFF
@@ -114,9 +119,12 @@ def _type(mode: int) -> int:
     return mode & 0o170000
 
 
-class Status(NamedTuple):
-    lines: list[str]
-    conflicted: bool = False
+class Status:
+    __slots__ = ("conflicted", "lines")
+
+    def __init__(self, lines: list[str], conflicted: bool = False) -> None:
+        self.lines = lines
+        self.conflicted = conflicted
 
     @property
     def clean(self) -> bool:

@@ -42,6 +42,21 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times) * 1000
 
 
+def paired_ms(ours: Callable[[], object], reference: Callable[[], object], runs: int
+              ) -> tuple[float, float]:
+    """Medians of ours and the reference, run alternately: this machine's speed drifts by tens
+    of percent over seconds, and alternating keeps that drift out of the ratio."""
+    ours()
+    reference()
+    ours_times, ref_times = [], []
+    for _ in range(runs):
+        for fn, times in ((ours, ours_times), (reference, ref_times)):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    return statistics.median(ours_times) * 1000, statistics.median(ref_times) * 1000
+
+
 def proc(argv: Sequence[str], cwd: Path | str, env: dict[str, str] | None = None
          ) -> Callable[[], object]:
     def run() -> object:
@@ -100,8 +115,8 @@ def engine(runs: int) -> None:
             return lf.diff(lf.parse_lockfile(tree.read(lf.LOCKFILE_PATH)), scan(tree))
         row("scan + diff, 1,000 agents (in-process)", median_ms(scan_diff, runs), None, "",
             "≤ 150 ms")
-        floor = median_ms(proc([sys.executable, "-c", "pass"], small), runs)
-        ours = median_ms(proc([AYJNT_HOOKS, "migrate"], small), runs)
+        ours, floor = paired_ms(proc([AYJNT_HOOKS, "migrate"], small),
+                                proc([sys.executable, "-c", "pass"], small), runs)
         row("`ayjnt-hooks migrate`, 20 agents (whole process)", ours, floor,
             "(python -c pass)", "≤ 120 ms")
 
@@ -110,8 +125,8 @@ def git_state(runs: int) -> None:
     header("Git state (issue #3)")
     for files, commits in ((5_000, 100), (50_000, 20_000)):
         repo = generate(files, commits, 50)
-        git = median_ms(proc(["git", "status", "--porcelain"], repo), runs)
-        ours = median_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], repo), runs)
+        ours, git = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], repo),
+                              proc(["git", "status", "--porcelain"], repo), runs)
         budget = "≤ 150 ms" if files == 5_000 else "≤ 2x git"
         row(f"clean-tree verdict, {files:,} files", ours, git, "git status --porcelain",
             budget)
@@ -121,10 +136,10 @@ def git_state(runs: int) -> None:
     print(f"| {'peak RSS, 50,000 files':<52} | {rss:7.1f} MB | {git_rss:7.1f} MB "
           f"{'git status':<26} |       | ≤ 200 MB |")
     env = {**os.environ, "PRE_COMMIT_TO_REF": "HEAD"}
-    ours = median_ms(proc([AYJNT_HOOKS, "check-migrations", "--stage", "pre-push"], repo, env),
-                     runs)
-    git = median_ms(procs([["git", "ls-tree", "-r", "HEAD", "agents"],
-                           ["git", "show", "HEAD:.ayjnt/migrations.json"]], repo), runs)
+    ours, git = paired_ms(
+        proc([AYJNT_HOOKS, "check-migrations", "--stage", "pre-push"], repo, env),
+        procs([["git", "ls-tree", "-r", "HEAD", "agents"],
+               ["git", "show", "HEAD:.ayjnt/migrations.json"]], repo), runs)
     row("commit snapshot: agents + lockfile, 50k files/20k commits", ours, git,
         "git ls-tree -r + git show", "≤ 150 ms")
     _ahead_behind(repo, runs)
@@ -162,16 +177,16 @@ def hooks_and_deploy(runs: int) -> None:
     ours = median_ms(procs([[AYJNT_HOOKS, "check-migrations", "--stage", "pre-commit"],
                             [AYJNT_HOOKS, "check-lockfile", "--stage", "pre-commit"]], repo),
                      runs)
-    one = median_ms(proc([AYJNT_HOOKS, "check-migrations"], repo, env), runs)
-    git = median_ms(proc(["git", "diff", "--cached", "--quiet"], repo), runs)
+    one, git = paired_ms(proc([AYJNT_HOOKS, "check-migrations"], repo, env),
+                         proc(["git", "diff", "--cached", "--quiet"], repo), runs)
     row("pre-commit stage: ayjnt-migrations, 5k files/50 agents", one, git,
         "git diff --cached --quiet", "≤ 150 ms")
     row("pre-commit stage: both hooks, 5k files/50 agents", ours, git,
         "git diff --cached --quiet", "-")
     big = generate(50_000, 20_000, 50)
     env = {**os.environ, "PRE_COMMIT_TO_REF": "HEAD"}
-    ours = median_ms(proc([AYJNT_HOOKS, "check-migrations"], big, env), runs)
-    git = median_ms(proc(["git", "ls-tree", "-r", "HEAD", "agents"], big), runs)
+    ours, git = paired_ms(proc([AYJNT_HOOKS, "check-migrations"], big, env),
+                          proc(["git", "ls-tree", "-r", "HEAD", "agents"], big), runs)
     row("pre-push stage: ayjnt-migrations, 50k files/20k commits", ours, git,
         "git ls-tree -r HEAD agents", "≤ 150 ms")
     subprocess.run(["git", "checkout", "-q", "main"], cwd=big, check=True)
@@ -179,8 +194,7 @@ def hooks_and_deploy(runs: int) -> None:
                 ["git", "rev-parse", "--verify", "origin/main"],
                 ["git", "rev-list", "--count", "origin/main..HEAD"],
                 ["git", "rev-list", "--count", "HEAD..origin/main"]]
-    git = median_ms(procs(git_cmds, big), runs)
-    ours = median_ms(proc([AYJNT_DEPLOY, "--check"], big), runs)
+    ours, git = paired_ms(proc([AYJNT_DEPLOY, "--check"], big), procs(git_cmds, big), runs)
     row("deploy preflight (--check), 50k files/20k commits", ours, git,
         "ayjnt's 5 git commands", "≤ 2x git")
 
