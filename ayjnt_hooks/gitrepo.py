@@ -2,8 +2,9 @@
 
 Locations follow git's rules (``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_COMMON_DIR``,
 ``GIT_INDEX_FILE``, ``.git`` files of linked worktrees). Refs and the index are parsed here
-directly (they are small formats and this is the hot path of every hook); objects, config and
-ignore rules come from dulwich, imported lazily. Nothing here ever writes.
+directly (they are small formats and this is the hot path of every hook), and so are config
+and objects in the common cases (gitconfig, objects); dulwich, imported lazily, serves the
+rest: config includes, objects in alternates. Nothing here ever writes.
 """
 from __future__ import annotations
 

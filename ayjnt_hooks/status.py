@@ -4,7 +4,9 @@ Staged changes: HEAD's tree against the index (the index's cache-tree answers "n
 without reading a tree). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type, the
 size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
 Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and ignore rules
-(dulwich's matcher, with ``info/exclude`` read from the common dir). Never writes anything.
+(:mod:`ayjnt_hooks.ignore`, with ``info/exclude`` read from the common dir). Never writes
+anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
+(:mod:`ayjnt_hooks.cleanproof`) and computes all this only when that gives up.
 """
 from __future__ import annotations
 
@@ -16,8 +18,7 @@ from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, Repo, read_index
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from typing import Any
-
+    from .ignore import IgnoreRules
     from .indexentry import IndexEntry
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
@@ -145,7 +146,7 @@ class StatusComputer:
         self.check_stat_full = check_stat != "minimal"
         self.quote_non_ascii = repo.config_bool("core", "quotepath", True)
         self.autocrlf = (repo.config_get("core", "autocrlf") or "false").lower()
-        self._ignores: Any = None
+        self._ignores: IgnoreRules | None = None
         self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
 
@@ -340,28 +341,20 @@ class StatusComputer:
 
     # ------------------------------------------------------------ untracked
     @property
-    def ignores(self) -> Any:
+    def ignores(self) -> IgnoreRules:
         if self._ignores is None:
-            from dulwich.ignore import IgnoreFilter, IgnoreFilterManager
-
             from .gitconfig import user_excludes_file
+            from .ignore import IgnoreRules
 
-            filters = []
-            for p in (os.path.join(self.repo.commondir, "info", "exclude"),
-                      user_excludes_file(self.repo.config)):
-                if os.path.isfile(p):
-                    filters.append(IgnoreFilter.from_path(p))
-            ignorecase = self.repo.config_bool("core", "ignorecase", False)
-            self._ignores = IgnoreFilterManager(self.worktree, filters, ignorecase)
+            self._ignores = IgnoreRules(
+                self.worktree,
+                (os.path.join(self.repo.commondir, "info", "exclude"),
+                 user_excludes_file(self.repo.config)),
+                self.repo.config_bool("core", "ignorecase", False))
         return self._ignores
 
     def _ignored(self, rel: str, is_dir: bool) -> bool:
-        if is_dir:  # git never looks inside an excluded directory
-            prune = getattr(self.ignores, "may_prune_directory", None)
-            if prune is None:  # dulwich < 1.x (the last releases for Python 3.9)
-                return self.ignores.is_ignored(rel + "/") is True
-            return bool(prune(rel + "/"))
-        return bool(self.ignores.is_ignored(rel))
+        return self.ignores.is_ignored(rel, is_dir)
 
     def _has_untracked_content(self, abs_dir: str, rel_dir: str) -> bool:
         """Does this untracked folder hold anything git would list (so it shows as dir/)?"""

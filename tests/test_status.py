@@ -14,7 +14,7 @@ from ayjnt_hooks.errors import AyjntError
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.status import status
 
-from .conftest import OLD_DULWICH, sh
+from .conftest import sh
 
 BASE = """
 git init -q -b main .
@@ -167,10 +167,8 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("script", "lines_too"), [
-    pytest.param(s, lines, id=i, marks=pytest.mark.xfail(
-        OLD_DULWICH and i == "reinclude-parent", reason="gitignore fix in dulwich >= 1.0"))
-    for i, s, lines in SCENARIOS])
+@pytest.mark.parametrize(("script", "lines_too"),
+                         [pytest.param(s, lines, id=i) for i, s, lines in SCENARIOS])
 def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
     sh(repo, script)
     before = _tree_hashes(repo)

@@ -1,0 +1,256 @@
+"""git's ignore rules (``gitignore(5)``), read-only.
+
+Patterns come from each folder's ``.gitignore`` (a deeper file wins over a shallower one),
+then ``info/exclude``, then ``core.excludesFile``; within one file the last matching pattern
+decides, and ``!`` re-includes. A path inside an excluded folder is excluded whatever the
+patterns say about it. Globs follow git's ``wildmatch`` with ``WM_PATHNAME``: ``*``, ``?`` and
+``[...]`` never match ``/``; ``**`` between slashes (or at either end) matches any number of
+folders. ``core.ignoreCase`` folds ASCII letters, as git does.
+
+(dulwich's matcher did this before; importing it cost more than a whole clean-tree check.)
+"""
+from __future__ import annotations
+
+import os
+import re
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# A parsed pattern: (compiled glob, negated, folders only, matched against the base name only)
+_Rule = tuple["re.Pattern[str] | None", bool, bool, bool]
+
+_CLASSES = {
+    "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \\t", "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9", "graph": "\\x21-\\x7e", "lower": "a-z", "print": "\\x20-\\x7e",
+    "punct": "!-/:-@\\[-`{-~", "space": " \\t\\n\\r\\f\\v", "upper": "A-Z",
+    "xdigit": "0-9a-fA-F",
+}
+
+
+def _bracket(pattern: str, i: int) -> tuple[str | None, int]:
+    """Translate the ``[...]`` starting at ``i``: (regex, index after it); regex None when git
+    would abort the match (an unterminated set or an unknown class)."""
+    i += 1
+    negated = i < len(pattern) and pattern[i] in "!^"
+    if negated:
+        i += 1
+    items: list[str] = []
+    previous: str | None = None  # a single character that may start a range
+    first = True
+    while True:
+        if i >= len(pattern):
+            return None, i
+        c = pattern[i]
+        if c == "]" and not first:
+            break
+        first = False
+        if c == "\\":
+            i += 1
+            if i >= len(pattern):
+                return None, i
+            c = pattern[i]
+            items.append(re.escape(c))
+            previous = c
+        elif c == "-" and previous is not None and i + 1 < len(pattern) \
+                and pattern[i + 1] != "]":
+            i += 1
+            end = pattern[i]
+            if end == "\\":
+                i += 1
+                if i >= len(pattern):
+                    return None, i
+                end = pattern[i]
+            items.pop()
+            if previous <= end:
+                items.append(f"{re.escape(previous)}-{re.escape(end)}")
+            previous = None
+        elif c == "[" and pattern.startswith(":", i + 1):
+            close = pattern.find("]", i + 2)
+            if close < 0:
+                return None, i
+            if pattern[close - 1] != ":" or close - 1 < i + 2:
+                items.append(re.escape("["))  # no ":]": an ordinary "["
+                previous = "["
+            else:
+                name = pattern[i + 2:close - 1]
+                if name not in _CLASSES:
+                    return None, i
+                items.append(_CLASSES[name])
+                previous = None
+                i = close
+        else:
+            items.append(re.escape(c))
+            previous = c
+        i += 1
+    body = "".join(items)
+    # with WM_PATHNAME a set never matches "/"
+    regex = f"[^/{body}]" if negated else (f"(?!/)[{body}]" if body else "(?!)")
+    return regex, i + 1
+
+
+def translate(glob: str) -> str | None:
+    """A regex for git's ``wildmatch(glob, path, WM_PATHNAME)``; None if it can never match."""
+    out: list[str] = []
+    i, n = 0, len(glob)
+    while i < n:
+        c = glob[i]
+        if c == "*":
+            j = i
+            while j < n and glob[j] == "*":
+                j += 1
+            starts = i == 0 or glob[i - 1] == "/"
+            if j - i >= 2 and starts and j == n:
+                out.append(".*")  # "**" at the end: everything below
+            elif j - i >= 2 and starts and glob[j] == "/":
+                out.append("(?:.*/)?")  # "**/": any number of folders, none included
+                j += 1
+            else:
+                out.append("[^/]*")
+            i = j
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            regex, i = _bracket(glob, i)
+            if regex is None:
+                return None
+            out.append(regex)
+        elif c == "\\":
+            if i + 1 >= n:
+                return None  # a trailing backslash never matches
+            out.append(re.escape(glob[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+def parse(text: bytes, ignorecase: bool = False) -> list[_Rule]:
+    """The rules of one ignore file, in file order."""
+    if text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    rules: list[_Rule] = []
+    flags = re.DOTALL | (re.IGNORECASE | re.ASCII if ignorecase else 0)
+    for raw in text.split(b"\n"):
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        if not line or line.startswith(b"#"):
+            continue
+        line = _trim_trailing_spaces(line)
+        negated = line.startswith(b"!")
+        if negated:
+            line = line[1:]
+        dir_only = line.endswith(b"/")
+        if dir_only:
+            line = line[:-1]
+        if not line:
+            continue
+        glob = line.decode("utf-8", "surrogateescape")
+        base_only = "/" not in glob
+        regex = translate(glob[1:] if glob.startswith("/") else glob)
+        rules.append((re.compile(regex, flags) if regex is not None else None, negated,
+                      dir_only, base_only))
+    return rules
+
+
+def _trim_trailing_spaces(line: bytes) -> bytes:
+    """git's rule: trailing spaces go, unless escaped ("\\ "); a backslash escapes any byte."""
+    last_space = -1
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if c == 0x20:
+            if last_space < 0:
+                last_space = i
+        else:
+            if c == 0x5C:  # backslash: the next byte is taken as is
+                i += 1
+                if i >= len(line):
+                    return line
+            last_space = -1
+        i += 1
+    return line if last_space < 0 else line[:last_space]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _last_match(rules: list[_Rule], rel: str, base_name: str, is_dir: bool) -> bool | None:
+    """True (excluded) / False (re-included) by the last matching rule, None if none match."""
+    for regex, negated, dir_only, base_only in reversed(rules):
+        if regex is None or (dir_only and not is_dir):
+            continue
+        if regex.fullmatch(base_name if base_only else rel):
+            return not negated
+    return None
+
+
+class IgnoreRules:
+    """The ignore rules of one working tree; ``.gitignore`` files are read when first needed."""
+
+    def __init__(self, worktree: str, exclude_files: Iterable[str], ignorecase: bool) -> None:
+        self.worktree = worktree
+        self.ignorecase = ignorecase
+        self._per_folder: dict[str, list[_Rule]] = {}
+        self._excluded: dict[tuple[str, bool], bool] = {}
+        self._global: list[list[_Rule]] = []  # info/exclude first: it wins over excludesFile
+        for path in exclude_files:
+            try:
+                with open(path, "rb") as f:
+                    self._global.append(parse(f.read(), ignorecase))
+            except OSError:
+                continue
+
+    def _folder_rules(self, folder: str) -> list[_Rule]:
+        rules = self._per_folder.get(folder)
+        if rules is None:
+            path = os.path.join(self.worktree, folder, ".gitignore")
+            rules = []
+            try:  # git (2.32+) does not follow a symlinked .gitignore inside the tree
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                pass
+            else:
+                try:
+                    rules = parse(_read_all(fd), self.ignorecase)
+                except OSError:  # (a folder named .gitignore)
+                    pass
+                finally:
+                    os.close(fd)
+            self._per_folder[folder] = rules
+        return rules
+
+    def is_ignored(self, rel: str, is_dir: bool) -> bool:
+        """Is ``rel`` ("/"-separated, relative to the top) excluded, as ``git status`` sees it?"""
+        key = (rel, is_dir)
+        verdict = self._excluded.get(key)
+        if verdict is None:
+            parent, _, name = rel.rpartition("/")
+            verdict = (bool(parent) and self.is_ignored(parent, True)) or \
+                self._matched(rel, parent, name, is_dir)
+            self._excluded[key] = verdict
+        return verdict
+
+    def _matched(self, rel: str, parent: str, name: str, is_dir: bool) -> bool:
+        folder = parent
+        while True:  # the nearest .gitignore first; patterns are relative to their folder
+            rules = self._folder_rules(folder)
+            if rules:
+                inner = rel[len(folder) + 1:] if folder else rel
+                found = _last_match(rules, inner, name, is_dir)
+                if found is not None:
+                    return found
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+        for rules in self._global:
+            found = _last_match(rules, rel, name, is_dir)
+            if found is not None:
+                return found
+        return False
