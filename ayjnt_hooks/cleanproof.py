@@ -14,16 +14,18 @@ This proves it straight from the raw index bytes, without building an index entr
 
 On a large index the ``lstat`` calls — most of the cost — are shared with one forked worker,
 as git's ``preload-index`` shares them among threads (CPython threads would serialise on the
-GIL). The worker takes the first part of the index and parses only that part.
+GIL): the worker checks entries from the front while the parent reads the folders, then the
+parent checks from the back until they meet.
 
 Anything unusual makes the proof give up (index v4, a sparse or split index, a mismatch, an
-untracked name, a failed fork, a case-insensitive setup) and the caller runs the exact
+untracked name, a case-insensitive setup) and the caller runs the exact
 :class:`~ayjnt_hooks.status.StatusComputer`. So the proof may say "not proven" for a clean
 tree, but never "clean" for a tree that git calls dirty.
 """
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import stat
 import struct
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 # (object id), flags
 _STAT = struct.Struct(">4I4x5I20xH")
 _FLAGS = struct.Struct(">H")
+_SHARED = struct.Struct("qq")  # the worker's shared memory: boundary, progress
+_FIELD = struct.Struct("q")
 # st_mode & 0o170100 (file type and owner-exec bit) that each index mode expects
 _MODE_FROM_STAT = {0o100644: 0o100000, 0o100755: 0o100100, 0o120000: 0o120100}
 _NS = 1_000_000_000
@@ -46,8 +50,6 @@ _U32 = 0xFFFFFFFF
 _NOT_PROVEN = -1
 # Below this many entries a second process costs more than it saves.
 FORK_MIN_ENTRIES = 8192
-# The worker's share of the entries; the parent also reads the folders.
-WORKER_SHARE = 0.62
 
 
 def proven_clean(repo: Repo) -> bool:
@@ -76,17 +78,18 @@ def proven_clean(repo: Repo) -> bool:
     gc.disable()
     try:
         check = _EntryCheck(data, version, root_fd, index_mtime)
-        worker = _start_worker(check, count)
+        worker = _Worker.start(check, count)
         proven = False
         try:
-            first = 0 if worker is None else worker[2]
-            pos = check.skip(12, first)
-            pos = check.check(pos, count - first)
-            proven = pos != _NOT_PROVEN and (worker is not None or index_checksum_ok(data)) \
+            if worker is None:
+                pos = check.check(12, count)
+            else:  # the worker checks from the front; we come from the back when free
+                pos = check.skip(12, count, worker.chunk_starts)
+            proven = pos != _NOT_PROVEN and index_checksum_ok(data) \
                 and _folders_exact(repo, data, pos, root, root_fd)
         finally:
             if worker is not None:
-                proven = _worker_agrees(worker, kill=not proven) and proven
+                proven = worker.finish(check, proven)
         return proven
     finally:
         os.close(root_fd)
@@ -116,10 +119,14 @@ class _EntryCheck:
     # The path length comes from the entry's flags, as git reads it (12 bits; 0xFFF means
     # "longer": such an entry is left to the full check). An entry is NUL-padded to a
     # multiple of eight bytes: 62 bytes of fields, the path, 1 to 8 NULs.
-    def skip(self, pos: int, count: int) -> int:
+    def skip(self, pos: int, count: int, chunk_starts: list[int] | None = None) -> int:
+        """The position after ``count`` entries; records where each worker chunk starts."""
         data, unpack_flags, extended_ok = self.data, _FLAGS.unpack_from, self.extended_ok
+        mark = chunk_starts.append if chunk_starts is not None else None
         try:
-            for _ in range(count):
+            for i in range(count):
+                if mark is not None and not i % _Worker.CHUNK:
+                    mark(pos)
                 (flags,) = unpack_flags(data, pos + 60)
                 length = flags & 0xFFF
                 if length == 0xFFF:
@@ -219,40 +226,71 @@ def _can_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def _start_worker(check: _EntryCheck, count: int) -> tuple[int, int, int] | None:
-    """Fork a worker that checks the first entries: (pid, read fd, how many it checks)."""
-    if count < FORK_MIN_ENTRIES or not _can_fork():
-        return None
-    share = int(count * WORKER_SHARE)
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:  # pragma: no cover - the worker; coverage does not follow a bare fork
-        verdict = b"0"
+class _Worker:
+    """A forked process that checks the entries from the front, a chunk at a time, and
+    publishes its progress in shared memory; the parent, once it has read the folders, checks
+    chunks from the back until the two meet. So the split adapts to the machine: the second
+    CPU of a busy machine is not always there, and then the parent does the work itself. A
+    chunk checked by both is harmless and none is left out: the worker starts only chunks
+    below the parent's boundary, and the parent stops at the worker's progress."""
+
+    CHUNK = 512
+
+    def __init__(self, pid: int, shared: mmap.mmap, count: int) -> None:
+        self.pid = pid
+        self.shared = shared  # [boundary: the parent owns entries >= it][progress, -1: failed]
+        self.count = count
+        self.chunk_starts: list[int] = []  # byte offset of each chunk, filled by skip()
+
+    @classmethod
+    def start(cls, check: _EntryCheck, count: int) -> _Worker | None:
+        if count < FORK_MIN_ENTRIES or not _can_fork():
+            return None
+        shared = mmap.mmap(-1, _SHARED.size)  # anonymous, shared with the child
+        _SHARED.pack_into(shared, 0, count, 0)
         try:
-            os.close(read_fd)
-            if check.check(12, share) != _NOT_PROVEN and index_checksum_ok(check.data):
-                verdict = b"1"
-            os.write(write_fd, verdict)
+            pid = os.fork()
+        except OSError:
+            shared.close()
+            return None
+        if pid == 0:  # pragma: no cover - the worker; coverage does not follow a bare fork
+            try:
+                cls._work(check, shared, count)
+            finally:
+                os._exit(0)  # no atexit handlers, no flushing the parent's buffers twice
+        return cls(pid, shared, count)
+
+    @classmethod
+    def _work(cls, check: _EntryCheck, shared: mmap.mmap,
+              count: int) -> None:  # pragma: no cover - runs in the worker
+        pos, done = 12, 0
+        while done < count and done < _FIELD.unpack_from(shared, 0)[0]:  # below the boundary
+            n = min(cls.CHUNK, count - done)
+            pos = check.check(pos, n)
+            done = -1 if pos == _NOT_PROVEN else done + n
+            _FIELD.pack_into(shared, 8, done)
+            if done < 0:
+                return
+
+    def finish(self, check: _EntryCheck, proven: bool) -> bool:
+        """The verdict over all entries, given the parent's own; reaps the worker."""
+        try:
+            boundary = self.count
+            while proven:
+                (_, progress) = _SHARED.unpack_from(self.shared, 0)
+                if progress < 0:
+                    return False
+                if boundary <= progress:
+                    return True
+                start = (boundary - 1) // self.CHUNK * self.CHUNK
+                _FIELD.pack_into(self.shared, 0, start)  # claim it, then check it
+                pos = check.check(self.chunk_starts[start // self.CHUNK], boundary - start)
+                proven = pos != _NOT_PROVEN
+                boundary = start
+            return False
         finally:
-            os._exit(0)  # no atexit handlers, no flushing the parent's buffers twice
-    os.close(write_fd)
-    return pid, read_fd, share
-
-
-def _worker_agrees(worker: tuple[int, int, int], *, kill: bool) -> bool:
-    pid, read_fd, _ = worker
-    try:
-        if kill:
             import signal
 
-            os.kill(pid, signal.SIGKILL)
-            return False
-        return os.read(read_fd, 1) == b"1"  # empty when the worker died: not proven
-    finally:
-        os.close(read_fd)
-        os.waitpid(pid, 0)
+            os.kill(self.pid, signal.SIGKILL)  # (it may be inside a chunk we just checked)
+            os.waitpid(self.pid, 0)
+            self.shared.close()

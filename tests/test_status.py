@@ -291,10 +291,13 @@ def test_fast_proof(repo: Path, script: str, expected: bool) -> None:
     assert status(discover(str(repo))).lines == theirs
 
 
-@pytest.mark.parametrize("dirty", [None, "f000.txt", "f199.txt", "dir/b.txt"],
-                         ids=["clean", "worker-part", "parent-part", "last"])
+@pytest.mark.parametrize("worker", ["works", "never-starts"])
+@pytest.mark.parametrize("dirty", [None, "f000.txt", "f100.txt", "f199.txt", "dir/b.txt"],
+                         ids=["clean", "first", "middle", "last-file", "last-entry"])
 def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                         dirty: str | None) -> None:
+                                         dirty: str | None, worker: str) -> None:
+    """The worker checks chunks from the front, the parent from the back; whatever the worker
+    manages (all of it, or nothing at all), every entry is checked."""
     sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
              "git commit -qm many")
     if dirty:
@@ -307,7 +310,10 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
         return real_fork()
 
     monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
+    monkeypatch.setattr(cleanproof._Worker, "CHUNK", 16)
     monkeypatch.setattr(os, "fork", counting_fork)
+    if worker == "never-starts":
+        monkeypatch.setattr(cleanproof._Worker, "_work", classmethod(lambda *_: None))
     before = _tree_hashes(repo)
     assert proven_clean(discover(str(repo))) is (dirty is None)
     assert forks == [1]
