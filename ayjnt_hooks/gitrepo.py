@@ -159,7 +159,7 @@ class Repo:
 
 
 def _object_id(sha: str) -> ObjectID:
-    return sha.encode()  # type: ignore[return-value]  # (dulwich's ObjectID is bytes)
+    return sha.encode()  # type: ignore[return-value, unused-ignore]  # (a NewType in dulwich 1.x)
 
 
 def _read_gitfile(path: str) -> str:

@@ -178,3 +178,17 @@ def test_hundred_megabyte_lockfile(project: Project, capsys: pytest.CaptureFixtu
     (root / ".ayjnt/migrations.json").write_bytes(b"\xff" * 100_000_000)
     code, out, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3 and out == "" and "is not valid JSON" in err and len(err) < 2000
+
+
+def test_the_one_command_parser_knows_every_command() -> None:
+    """main() builds only the subparser it needs; COMMANDS must list every one of them."""
+    import argparse
+
+    from ayjnt_hooks.cli import COMMANDS, build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(sub.choices) == COMMANDS
+    for name in COMMANDS:
+        only = next(a for a in build_parser(name)._actions
+                    if isinstance(a, argparse._SubParsersAction))
+        assert tuple(only.choices) == (name,)
