@@ -31,7 +31,7 @@ import stat
 import struct
 import sys
 
-from .gitrepo import Repo, cache_tree_folders, index_checksum_ok, index_extensions
+from .gitrepo import Repo, cache_tree_folders, index_extensions
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -85,8 +85,7 @@ def proven_clean(repo: Repo) -> bool:
                 pos = check.check(12, count)
             else:  # the worker checks from the front; we come from the back when free
                 pos = check.skip(12, count, worker.chunk_starts)
-            proven = pos != _NOT_PROVEN and index_checksum_ok(data) \
-                and _folders_exact(repo, data, pos, root, root_fd)
+            proven = pos != _NOT_PROVEN and _folders_exact(repo, data, pos, root, root_fd)
         finally:
             if worker is not None:
                 proven = worker.finish(check, proven)

@@ -284,8 +284,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
 
     if len(data) < 32 or data[:4] != b"DIRC":
         raise corrupt("bad signature")
-    if not index_checksum_ok(data):
-        raise corrupt("checksum mismatch")
+    # (The trailing SHA-1 is not verified: git itself checks it only in `git fsck`.)
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise AyjntError(f"{path}: unsupported index format (version {version}).")
@@ -358,12 +357,6 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         pos += 1
         value = ((value + 1) << 7) | (c & 0x7F)
     return value, pos
-
-
-def index_checksum_ok(data: bytes) -> bool:
-    import hashlib  # (OpenSSL's start-up is not free: only when an index is read)
-
-    return hashlib.sha1(memoryview(data)[:-20]).digest() == data[-20:]
 
 
 def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:

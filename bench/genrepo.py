@@ -79,6 +79,32 @@ def generate(files: int, commits: int, agents: int) -> Path:
     return work
 
 
+def with_build_output(files: int, commits: int, agents: int) -> Path:
+    """A clone of ``generate(...)`` that looks like a real ayjnt checkout: a committed
+    .gitignore and ignored build output at the top (node_modules/, .ayjnt/dist/, .wrangler/),
+    which the clean-tree check must look at and find ignored."""
+    source = generate(files, commits, agents)
+    root = CACHE / f"repo-{files}f-{commits}c-{agents}a-ignored"
+    work = root / "work"
+    if (work / ".git").exists():
+        return work
+    root.mkdir(parents=True, exist_ok=True)
+    _git(root, "clone", "-q", str(source), str(work))
+    (work / ".gitignore").write_text("node_modules/\n.ayjnt/dist/\n.wrangler/\n*.log\n")
+    _git(work, "add", ".gitignore")
+    _git(work, "commit", "-qm", "ignore build output")
+    for n in range(2_000):
+        leaf = work / "node_modules" / f"pkg{n % 100}" / "lib"
+        leaf.mkdir(parents=True, exist_ok=True)
+        (leaf / f"m{n}.js").write_text("module.exports = 1\n")
+    (work / ".ayjnt" / "dist").mkdir(parents=True, exist_ok=True)
+    (work / ".ayjnt" / "dist" / "wrangler.jsonc").write_text("{}\n")
+    (work / ".wrangler" / "state").mkdir(parents=True, exist_ok=True)
+    (work / "build.log").write_text("ok\n")
+    _git(work, "status", "--porcelain")  # a fresh stat cache, as a working checkout has
+    return work
+
+
 def add_side_commits(work: Path, ahead: int, behind: int) -> tuple[str, str]:
     """`ahead` local commits and `behind` new commits on origin/main (fetched); restores."""
     base = _git(work, "rev-parse", "HEAD").strip()

@@ -234,11 +234,22 @@ def test_split_index_is_refused(repo: Path) -> None:
         status(discover(str(repo)))
 
 
-def test_corrupt_index(repo: Path) -> None:
-    data = (repo / ".git" / "index").read_bytes()
-    (repo / ".git" / "index").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+@pytest.mark.parametrize("damage", ["signature", "truncated"])
+def test_corrupt_index(repo: Path, damage: str) -> None:
+    index = repo / ".git" / "index"
+    data = index.read_bytes()
+    index.write_bytes(b"CRID" + data[4:] if damage == "signature" else data[:40])
     with pytest.raises(AyjntError, match="corrupt git index"):
         status(discover(str(repo)))
+
+
+def test_index_checksum_is_not_verified_as_git_does_not(repo: Path) -> None:
+    """git verifies the index's trailing SHA-1 only in `git fsck`; status ignores it."""
+    index = repo / ".git" / "index"
+    data = index.read_bytes()
+    index.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    assert git_porcelain(repo) == []
+    assert status(discover(str(repo))).lines == []
 
 
 def test_git_index_file_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
