@@ -15,6 +15,7 @@ from .errors import AyjntError
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    import mmap
     from typing import Any
 
     from dulwich.object_store import DiskObjectStore
@@ -325,7 +326,7 @@ def _list_entries(data: bytes, version: int, count: int, end: int
             if pos + 62 > end:
                 raise ValueError("truncated entry")
             start = pos + (64 if data[pos + 60] & 0x40 else 62)
-            strip, start = _varint(data, start)
+            strip, start = offset_varint(data, start)
             nul = find(b"\0", start, end)
             if nul < 0 or strip > len(prev):
                 raise ValueError("truncated entry" if nul < 0 else "bad path compression")
@@ -348,7 +349,8 @@ def _list_entries(data: bytes, version: int, count: int, end: int
     return names, offsets, pos
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
+def offset_varint(data: bytes | mmap.mmap, pos: int) -> tuple[int, int]:
+    """git's offset varint (``decode_varint``): index v4 path prefixes and pack ofs-deltas."""
     c = data[pos]
     pos += 1
     value = c & 0x7F

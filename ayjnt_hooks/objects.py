@@ -9,6 +9,8 @@ import os
 import struct
 import zlib
 
+from .gitrepo import offset_varint
+
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _MAX_DELTA_CHAIN = 10_000  # git's own packs stay under a few hundred
@@ -75,13 +77,7 @@ class _Pack:
                 size |= (c & 0x7F) << shift
                 shift += 7
             if type_num == _OFS_DELTA:  # base at a backwards offset in this pack
-                c = pack[pos]
-                pos += 1
-                back = c & 0x7F
-                while c & 0x80:
-                    c = pack[pos]
-                    pos += 1
-                    back = ((back + 1) << 7) | (c & 0x7F)
+                back, pos = offset_varint(pack, pos)
                 base: int | None = offset - back
             elif type_num == _REF_DELTA:  # base named by id
                 base = self.offset(bytes(pack[pos:pos + 20]))
