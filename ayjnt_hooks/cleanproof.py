@@ -17,7 +17,7 @@ as git's ``preload-index`` shares them among threads (CPython threads would seri
 GIL): the worker checks entries from the front while the parent reads the folders, then the
 parent checks from the back until they meet.
 
-Anything unusual makes the proof give up (index v4, a sparse or split index, a mismatch, an
+Anything unusual makes the proof give up (a sparse or split index, a mismatch, an
 untracked name, a case-insensitive setup) and the caller runs the exact
 :class:`~ayjnt_hooks.status.StatusComputer`. So the proof may say "not proven" for a clean
 tree, but never "clean" for a tree that git calls dirty.
@@ -31,7 +31,7 @@ import stat
 import struct
 import sys
 
-from .gitrepo import Repo, cache_tree_folders, index_extensions
+from .gitrepo import Repo, cache_tree_folders, index_extensions, offset_varint
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -65,8 +65,8 @@ def proven_clean(repo: Repo) -> bool:
     if len(data) < 32 or data[:4] != b"DIRC":
         return False
     version, count = struct.unpack_from(">II", data, 4)
-    if version not in (2, 3) or count == 0:
-        return False  # (v4's prefix-compressed paths cannot be split between two processes)
+    if version not in (2, 3, 4) or count == 0:
+        return False
     root = os.fsencode(repo.worktree)
     try:
         root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
@@ -82,7 +82,7 @@ def proven_clean(repo: Repo) -> bool:
         proven = False
         try:
             if worker is None:
-                pos = check.check(12, count)
+                pos, _ = check.check(12, count)
             else:  # the worker checks from the front; we come from the back when free
                 pos = check.skip(12, count, worker.chunk_starts)
             proven = pos != _NOT_PROVEN and _folders_exact(repo, data, pos, root, root_fd)
@@ -107,61 +107,86 @@ def _platform_supported(repo: Repo) -> bool:
 
 
 class _EntryCheck:
-    """Walks raw index entries; ``check`` compares each with its file's ``lstat``."""
+    """Walks raw index entries; ``check`` compares each with its file's ``lstat``.
+
+    A position in the index is ``(byte offset, previous path)``: index v4 stores each path as
+    "drop N bytes of the previous path, then append this". The path length comes from the
+    entry's flags, as git reads it (12 bits; 0xFFF means "longer", left to the full check).
+    Before v4 an entry is NUL-padded to a multiple of eight bytes."""
 
     def __init__(self, data: bytes, version: int, root_fd: int, index_mtime: int) -> None:
         self.data = data
-        self.extended_ok = version == 3
+        self.version = version
         self.root_fd = root_fd
         self.racy_limit = index_mtime  # an entry not older than the index is racily clean
 
-    # The path length comes from the entry's flags, as git reads it (12 bits; 0xFFF means
-    # "longer": such an entry is left to the full check). An entry is NUL-padded to a
-    # multiple of eight bytes: 62 bytes of fields, the path, 1 to 8 NULs.
-    def skip(self, pos: int, count: int, chunk_starts: list[int] | None = None) -> int:
-        """The position after ``count`` entries; records where each worker chunk starts."""
-        data, unpack_flags, extended_ok = self.data, _FLAGS.unpack_from, self.extended_ok
-        mark = chunk_starts.append if chunk_starts is not None else None
+    def skip(self, pos: int, count: int, chunk_starts: list[tuple[int, bytes]]) -> int:
+        """The offset after ``count`` entries; records where each worker chunk starts."""
+        data, unpack_flags, version = self.data, _FLAGS.unpack_from, self.version
+        prev = b""
         try:
             for i in range(count):
-                if mark is not None and not i % _Worker.CHUNK:
-                    mark(pos)
+                if not i % _Worker.CHUNK:
+                    chunk_starts.append((pos, prev))
                 (flags,) = unpack_flags(data, pos + 60)
                 length = flags & 0xFFF
                 if length == 0xFFF:
                     return _NOT_PROVEN
-                if extended_ok and flags & 0x4000:
-                    length += 2
-                pos += (length + 70) & ~7
-        except struct.error:  # ran off the end: a corrupt index
+                start = pos + (64 if version >= 3 and flags & 0x4000 else 62)
+                if version == 4:
+                    strip, start = offset_varint(data, start)
+                    keep = len(prev) - strip
+                    end = start + length - keep
+                    prev = prev[:keep] + data[start:end]
+                    pos = end + 1
+                else:
+                    pos += (start - pos + length + 8) & ~7
+        except (IndexError, struct.error):  # ran off the end: a corrupt index
             return _NOT_PROVEN
         return pos
 
-    def check(self, pos: int, count: int) -> int:
-        """The position after ``count`` unchanged entries from ``pos``, or _NOT_PROVEN."""
+    def check(self, pos: int, count: int, prev: bytes = b"") -> tuple[int, bytes]:
+        """The position after ``count`` unchanged entries, or (_NOT_PROVEN, b"")."""
         if pos == _NOT_PROVEN:
-            return pos
+            return _NOT_PROVEN, b""
         data, unpack, mode_from_stat = self.data, _STAT.unpack_from, _MODE_FROM_STAT.get
         lstat, root_fd, racy_limit = os.lstat, self.root_fd, self.racy_limit
+        v4 = self.version == 4
         try:
             for _ in range(count):
                 cs, cn, ms, mn, ino, mode, uid, gid, size, flags = unpack(data, pos)
                 # a conflict stage, assume-valid, extended flags, or a very long path
                 if flags & 0xF000 or flags & 0xFFF == 0xFFF:
-                    return _NOT_PROVEN
-                end = pos + 62 + (flags & 0xFFF)
-                st = lstat(data[pos + 62:end], dir_fd=root_fd)
+                    return _NOT_PROVEN, b""
+                if v4:
+                    strip = data[pos + 62]
+                    start = pos + 63
+                    if strip & 0x80:
+                        strip, start = offset_varint(data, pos + 62)
+                    keep = len(prev) - strip
+                    if keep < 0:
+                        return _NOT_PROVEN, b""
+                    end = start + (flags & 0xFFF) - keep
+                    name = prev = prev[:keep] + data[start:end]
+                    next_pos = end + 1
+                else:
+                    end = pos + 62 + (flags & 0xFFF)
+                    name = data[pos + 62:end]
+                    next_pos = pos + ((end - pos + 8) & ~7)
+                if data[end]:
+                    return _NOT_PROVEN, b""  # the path does not end where its length says
+                st = lstat(name, dir_fd=root_fd)
                 mtime = ms * _NS + mn
                 if (mtime >= racy_limit
                         or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
                         or st.st_size != size or st.st_ino & _U32 != ino
                         or st.st_uid != uid or st.st_gid != gid
                         or mode_from_stat(mode) != st.st_mode & 0o170100):
-                    return _NOT_PROVEN
-                pos += (end - pos + 8) & ~7
-        except (OSError, ValueError, struct.error):  # (ValueError: a NUL inside the path)
-            return _NOT_PROVEN
-        return pos
+                    return _NOT_PROVEN, b""
+                pos = next_pos
+        except (OSError, ValueError, IndexError, struct.error):  # (ValueError: NUL in path)
+            return _NOT_PROVEN, b""
+        return pos, prev
 
 
 def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
@@ -239,7 +264,7 @@ class _Worker:
         self.pid = pid
         self.shared = shared  # [boundary: the parent owns entries >= it][progress, -1: failed]
         self.count = count
-        self.chunk_starts: list[int] = []  # byte offset of each chunk, filled by skip()
+        self.chunk_starts: list[tuple[int, bytes]] = []  # where each chunk starts (skip())
 
     @classmethod
     def start(cls, check: _EntryCheck, count: int) -> _Worker | None:
@@ -262,10 +287,10 @@ class _Worker:
     @classmethod
     def _work(cls, check: _EntryCheck, shared: mmap.mmap,
               count: int) -> None:  # pragma: no cover - runs in the worker
-        pos, done = 12, 0
+        pos, prev, done = 12, b"", 0
         while done < count and done < _FIELD.unpack_from(shared, 0)[0]:  # below the boundary
             n = min(cls.CHUNK, count - done)
-            pos = check.check(pos, n)
+            pos, prev = check.check(pos, n, prev)
             done = -1 if pos == _NOT_PROVEN else done + n
             _FIELD.pack_into(shared, 8, done)
             if done < 0:
@@ -283,8 +308,8 @@ class _Worker:
                     return True
                 start = (boundary - 1) // self.CHUNK * self.CHUNK
                 _FIELD.pack_into(self.shared, 0, start)  # claim it, then check it
-                pos = check.check(self.chunk_starts[start // self.CHUNK], boundary - start)
-                proven = pos != _NOT_PROVEN
+                chunk_pos, prev = self.chunk_starts[start // self.CHUNK]
+                proven = check.check(chunk_pos, boundary - start, prev)[0] != _NOT_PROVEN
                 boundary = start
             return False
         finally:

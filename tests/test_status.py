@@ -284,7 +284,9 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
     ("deleted", "rm dir/b.txt", False),
     ("dir-replaced-by-symlink-to-a-copy", "mv dir ../moved && ln -s \"$PWD/../moved\" dir && "
      "echo 'dir' > .git/info/exclude", False),
-    ("index-v4", "git update-index --index-version 4", False),
+    ("index-v4", "git update-index --index-version 4", True),
+    ("index-v4-modified", "git update-index --index-version 4; echo z >> dir/sub/c.txt", False),
+    ("index-v3-extended-flag", "git update-index --skip-worktree a.txt", False),
     ("racy-index", "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", False),
     ("intent-to-add", "echo i > ita.txt; git add -N ita.txt", False),
     ("ignorecase-config", "git config core.ignorecase true", False),
@@ -302,15 +304,17 @@ def test_fast_proof(repo: Path, script: str, expected: bool) -> None:
     assert status(discover(str(repo))).lines == theirs
 
 
+@pytest.mark.parametrize("index_version", [2, 4])
 @pytest.mark.parametrize("worker", ["works", "never-starts"])
 @pytest.mark.parametrize("dirty", [None, "f000.txt", "f100.txt", "f199.txt", "dir/b.txt"],
                          ids=["clean", "first", "middle", "last-file", "last-entry"])
 def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                         dirty: str | None, worker: str) -> None:
+                                         dirty: str | None, worker: str,
+                                         index_version: int) -> None:
     """The worker checks chunks from the front, the parent from the back; whatever the worker
     manages (all of it, or nothing at all), every entry is checked."""
     sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
-             "git commit -qm many")
+             f"git commit -qm many; git update-index --index-version {index_version}")
     if dirty:
         sh(repo, f"echo changed >> {dirty}")
     forks = []
