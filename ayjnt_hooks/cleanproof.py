@@ -134,7 +134,10 @@ class _EntryCheck:
                     return _NOT_PROVEN
                 start = pos + (64 if version >= 3 and flags & 0x4000 else 62)
                 if version == 4:
-                    strip, start = offset_varint(data, start)
+                    strip = data[start]
+                    start += 1
+                    if strip & 0x80:  # (one byte unless more than 127 bytes are dropped)
+                        strip, start = offset_varint(data, start - 1)
                     keep = len(prev) - strip
                     end = start + length - keep
                     prev = prev[:keep] + data[start:end]

@@ -79,17 +79,33 @@ def generate(files: int, commits: int, agents: int) -> Path:
     return work
 
 
+def _variant(files: int, commits: int, agents: int, name: str) -> tuple[Path, bool]:
+    """A local clone of ``generate(...)`` to change; (its work tree, whether it is new)."""
+    root = CACHE / f"repo-{files}f-{commits}c-{agents}a-{name}"
+    work = root / "work"
+    if (work / ".git").exists():
+        return work, False
+    root.mkdir(parents=True, exist_ok=True)
+    _git(root, "clone", "-q", str(generate(files, commits, agents)), str(work))
+    return work, True
+
+
+def with_index_v4(files: int, commits: int, agents: int) -> Path:
+    """A clone whose index is version 4 (what `feature.manyFiles` sets)."""
+    work, fresh = _variant(files, commits, agents, "index-v4")
+    if fresh:
+        _git(work, "update-index", "--index-version", "4")
+        _git(work, "status", "--porcelain")
+    return work
+
+
 def with_build_output(files: int, commits: int, agents: int) -> Path:
     """A clone of ``generate(...)`` that looks like a real ayjnt checkout: a committed
     .gitignore and ignored build output at the top (node_modules/, .ayjnt/dist/, .wrangler/),
     which the clean-tree check must look at and find ignored."""
-    source = generate(files, commits, agents)
-    root = CACHE / f"repo-{files}f-{commits}c-{agents}a-ignored"
-    work = root / "work"
-    if (work / ".git").exists():
+    work, fresh = _variant(files, commits, agents, "ignored")
+    if not fresh:
         return work
-    root.mkdir(parents=True, exist_ok=True)
-    _git(root, "clone", "-q", str(source), str(work))
     (work / ".gitignore").write_text("node_modules/\n.ayjnt/dist/\n.wrangler/\n*.log\n")
     _git(work, "add", ".gitignore")
     _git(work, "commit", "-qm", "ignore build output")
