@@ -10,6 +10,7 @@ anything. Callers ask :func:`status`, which first tries the fast proof of a clea
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -473,6 +474,8 @@ class StatusComputer:
         if len(seen) != len(tracked):
             for path, e in tracked.items():
                 if path not in seen:
+                    if not self._missing(path):
+                        continue  # git cannot stat it either (too long, no permission): skipped
                     y = self.worktree_change(e, None)
                     if y:
                         codes.setdefault(path, [" ", " "])[1] = y
@@ -480,6 +483,15 @@ class StatusComputer:
                             return Status(["dirty"])
 
         return self._format(codes, conflicts, untracked, tracked)
+
+    def _missing(self, path: str) -> bool:
+        """Not met by the walk: gone (or behind a symlink), unless lstat fails for another
+        reason, which git reports on stderr and then treats the entry as unchanged."""
+        try:
+            os.lstat(os.path.join(self.worktree, path))
+        except OSError as e:
+            return e.errno in (errno.ENOENT, errno.ENOTDIR)
+        return True
 
     def _stat_signatures(self, stage0: list[IndexEntry]) -> dict[str, tuple[int, ...] | None]:
         """Per tracked path, the lstat tuple that proves it clean without reading it: a regular

@@ -33,6 +33,7 @@ GLOBS = [
     "*/", "d*/", "[[:punct:]]*", "[[:alnum:]-]*", "[[:space:]]*", "a/b/", "a/b",
     "keep/*\n!keep/keep.txt", "keep/\n!keep/keep.txt", "*.txt\n!a.txt\na.txt",
     "#comment\n\n*.pdf", "doc/\n!doc/c.pdf", "*\n!*/\n!*.log",
+    "[\\]]x", "[a-\\c]x", "[[:x]x", "x[[:alpha:]", "[x-]z", "[\\", "[a-\\",
 ]
 
 

@@ -1,0 +1,121 @@
+"""The fast clean-tree proof on the unusual inputs it must give up on (and still be right)."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ayjnt_hooks import cleanproof
+from ayjnt_hooks.cleanproof import proven_clean
+from ayjnt_hooks.gitrepo import discover
+from ayjnt_hooks.status import status
+
+from .conftest import sh
+from .test_status import git_porcelain
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    sh(tmp_path, "git init -q -b main . && mkdir -p d && echo a > a.txt && echo b > d/b.txt "
+                 "&& git add . && git commit -qm init")
+    return tmp_path
+
+
+def _forced_fork(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
+    monkeypatch.setattr(cleanproof._Worker, "CHUNK", 2)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forks
+
+
+@pytest.mark.parametrize("version", [2, 4])
+def test_long_names_and_long_shared_prefixes(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                             version: int) -> None:
+    """Index v4 drops more than 127 bytes of the previous path (a two-byte varint); a path of
+    4095+ bytes does not fit the 12-bit length field, so the proof leaves it to the full
+    check."""
+    long_dir = "x" * 200
+    sh(repo, f"mkdir -p {long_dir}/{long_dir}/{long_dir} && echo 1 > {long_dir}/{long_dir}/f "
+             f"&& echo 2 > {long_dir}/{long_dir}/{long_dir}/g && echo 3 > z.txt && git add . "
+             f"&& git commit -qm long && git update-index --index-version {version}")
+    forks = _forced_fork(monkeypatch)
+    assert proven_clean(discover(str(repo)))
+    assert forks == [1]
+    # An entry whose path is longer than any the file system takes: only the index holds it.
+    long_path = "/".join(str(i % 10) * 250 for i in range(17))
+    sh(repo, f"git update-index --add --cacheinfo 100644,$(git hash-object -w a.txt),{long_path}"
+             f" && git update-index --index-version {version}")
+    assert not proven_clean(discover(str(repo)))
+    assert status(discover(str(repo))).lines == git_porcelain(repo) != []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad-signature", "no-entries"])
+def test_a_damaged_or_empty_index_is_not_proven(repo: Path, damage: str) -> None:
+    index = repo / ".git" / "index"
+    data = index.read_bytes()
+    if damage == "truncated":
+        index.write_bytes(data[:100])
+    elif damage == "bad-signature":
+        index.write_bytes(b"XXXX" + data[4:])
+    else:
+        sh(repo, "git rm -rq --cached .")
+    assert not proven_clean(discover(str(repo)))
+
+
+def test_truncated_index_with_a_worker(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = repo / ".git" / "index"
+    index.write_bytes(index.read_bytes()[:100])
+    _forced_fork(monkeypatch)
+    assert not proven_clean(discover(str(repo)))
+
+
+def test_platform_without_nofollow_is_left_to_the_full_check(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    assert not proven_clean(discover(str(repo)))
+    assert status(discover(str(repo))).lines == []
+
+
+@pytest.mark.parametrize("why", ["macos", "threads", "fork-fails"])
+def test_no_worker_when_forking_is_unsafe_or_fails(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   why: str) -> None:
+    forks = _forced_fork(monkeypatch)
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    if why == "macos":
+        monkeypatch.setattr(sys, "platform", "darwin")
+    elif why == "threads":
+        helper.start()
+    else:
+        def failing_fork() -> int:
+            forks.append(1)
+            raise OSError("no more processes")
+        monkeypatch.setattr(os, "fork", failing_fork)
+    try:
+        assert proven_clean(discover(str(repo)))  # one process does it all
+    finally:
+        stop.set()
+        if helper.is_alive():
+            helper.join()
+    assert forks == ([1] if why == "fork-fails" else [])
+
+
+def test_missing_worktree_or_unreadable_index(repo: Path, tmp_path: Path) -> None:
+    r = discover(str(repo))
+    (repo / ".git" / "index").chmod(0)
+    if os.access(repo / ".git" / "index", os.R_OK):  # root reads anything: use a folder
+        (repo / ".git" / "index").unlink()
+        (repo / ".git" / "index").mkdir()
+    assert not proven_clean(r)
+    r.worktree = str(tmp_path / "gone")
+    assert not proven_clean(r)
