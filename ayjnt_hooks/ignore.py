@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 # A parsed pattern: (compiled glob, negated, folders only, matched against the base name only)
 _Rule = tuple["re.Pattern[str] | None", bool, bool, bool]
 
+# POSIX classes as git's own ASCII ctype defines them (its isspace has no \v or \f)
 _CLASSES = {
     "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \\t", "cntrl": "\\x00-\\x1f\\x7f",
     "digit": "0-9", "graph": "\\x21-\\x7e", "lower": "a-z", "print": "\\x20-\\x7e",
-    "punct": "!-/:-@\\[-`{-~", "space": " \\t\\n\\r\\f\\v", "upper": "A-Z",
+    "punct": "!-/:-@\\[-`{-~", "space": " \\t\\n\\r", "upper": "A-Z",
     "xdigit": "0-9a-fA-F",
 }
 

@@ -17,7 +17,7 @@ FILES = [
     "a.txt", "d.txt", "]x", "bx", "9lives", "#hash", "!bang", "trailing ", "trailing",
     "xzy", "x/y", "foo/bar", "foo/q/r/bar", "z/foo/bar", "m.o", "m.a", "m.c", "Upper",
     "-z", "az", "q\\", "deep/er/est/file.py", "sp ace", "UPPER.LOG", "ab[c", "ab[c]",
-    "e/f/g.tmp", "keep/keep.txt", "keep/drop.txt",
+    "e/f/g.tmp", "keep/keep.txt", "keep/drop.txt", "v\x0bt", "v\tt",
 ]
 DIRS = ["sub", "sub/build", "doc", "doc/sub", "doc/a", "doc/a/b", "tmp", "x", "x/tmp", "a", "a/b",
         "a/b/c", "foo", "foo/q", "foo/q/r", "z", "z/foo", "deep", "deep/er", "deep/er/est",
@@ -33,7 +33,8 @@ GLOBS = [
     "*/", "d*/", "[[:punct:]]*", "[[:alnum:]-]*", "[[:space:]]*", "a/b/", "a/b",
     "keep/*\n!keep/keep.txt", "keep/\n!keep/keep.txt", "*.txt\n!a.txt\na.txt",
     "#comment\n\n*.pdf", "doc/\n!doc/c.pdf", "*\n!*/\n!*.log",
-    "[\\]]x", "[a-\\c]x", "[[:x]x", "x[[:alpha:]", "[x-]z", "[\\", "[a-\\",
+    "v[[:space:]]t", "v[[:blank:]]t", "v[[:cntrl:]]t", "[\\]]x", "[a-\\c]x", "[[:x]x",
+    "x[[:alpha:]", "[x-]z", "[\\", "[a-\\",
 ]
 
 
