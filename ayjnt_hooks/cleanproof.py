@@ -31,7 +31,7 @@ import stat
 import struct
 import sys
 
-from .gitrepo import Repo, cache_tree_folders, index_extensions, offset_varint
+from .gitrepo import Repo, cache_tree_folders, index_extensions, offset_varint, optional_extension
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
     for sig, body in index_extensions(data, entries_end):
         if sig == b"TREE":
             folders = cache_tree_folders(body)
-        elif not sig[:1].isupper():  # a sparse or split index, or one we do not know
+        elif not optional_extension(sig):  # a sparse or split index, or one we do not know
             return False
     head = repo.ref_sha("HEAD")
     if not folders or head is None or folders[0][2].hex() != repo.commit_tree(head):

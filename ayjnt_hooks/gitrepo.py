@@ -305,7 +305,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
                              f"--no-split-index`.")
         elif sig == b"sdir":
             sparse = True
-        elif not _optional_extension(sig):
+        elif not optional_extension(sig):
             raise AyjntError(f"{path}: unsupported index format (required extension "
                              f"{sig.decode('latin-1')!r}).")
     return Index(path, data, version, names, offsets, mtime_ns, cache_tree_root, sparse,
@@ -373,7 +373,7 @@ def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def _optional_extension(sig: bytes) -> bool:
+def optional_extension(sig: bytes) -> bool:
     """git's rule: an extension whose signature starts with A-Z may be ignored."""
     return sig[:1].isupper()
 
