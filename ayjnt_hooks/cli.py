@@ -171,8 +171,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- entry
 
 class _Parser(argparse.ArgumentParser):
-    """argparse sizes help text with ``shutil.get_terminal_size``; importing shutil (and bz2,
-    lzma, …) costs more than a whole clean-tree check of a small repo, so size it here."""
+    """argparse sizes help text with ``shutil.get_terminal_size``, and importing shutil (with
+    bz2, lzma, …) costs about 2.5 ms on every run, help or not: size it here instead."""
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         return argparse.HelpFormatter(prog=self.prog, width=help_width())
