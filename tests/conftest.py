@@ -77,3 +77,21 @@ def git(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = N
     if check and proc.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
     return proc.stdout.decode()
+
+
+def forced_fork(monkeypatch: pytest.MonkeyPatch, chunk: int) -> list[int]:
+    """Make the clean-tree proof fork its worker whatever the index size, in chunks of
+    ``chunk`` entries; the returned list gets one item per fork."""
+    from ayjnt_hooks import cleanproof
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
+    monkeypatch.setattr(cleanproof._Worker, "CHUNK", chunk)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forks

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import cleanproof
 from ayjnt_hooks.cleanproof import proven_clean
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.status import status
 
-from .conftest import sh
+from .conftest import forced_fork, sh
 from .test_status import git_porcelain
 
 
@@ -22,20 +21,6 @@ def repo(tmp_path: Path) -> Path:
     sh(tmp_path, "git init -q -b main . && mkdir -p d && echo a > a.txt && echo b > d/b.txt "
                  "&& git add . && git commit -qm init")
     return tmp_path
-
-
-def _forced_fork(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        forks.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
-    monkeypatch.setattr(cleanproof._Worker, "CHUNK", 2)
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return forks
 
 
 @pytest.mark.parametrize("version", [2, 4])
@@ -48,7 +33,7 @@ def test_long_names_and_long_shared_prefixes(repo: Path, monkeypatch: pytest.Mon
     sh(repo, f"mkdir -p {long_dir}/{long_dir}/{long_dir} && echo 1 > {long_dir}/{long_dir}/f "
              f"&& echo 2 > {long_dir}/{long_dir}/{long_dir}/g && echo 3 > z.txt && git add . "
              f"&& git commit -qm long && git update-index --index-version {version}")
-    forks = _forced_fork(monkeypatch)
+    forks = forced_fork(monkeypatch, 2)
     assert proven_clean(discover(str(repo)))
     assert forks == [1]
     # An entry whose path is longer than any the file system takes: only the index holds it.
@@ -75,7 +60,7 @@ def test_a_damaged_or_empty_index_is_not_proven(repo: Path, damage: str) -> None
 def test_truncated_index_with_a_worker(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     index = repo / ".git" / "index"
     index.write_bytes(index.read_bytes()[:100])
-    _forced_fork(monkeypatch)
+    forced_fork(monkeypatch, 2)
     assert not proven_clean(discover(str(repo)))
 
 
@@ -89,7 +74,7 @@ def test_platform_without_nofollow_is_left_to_the_full_check(
 @pytest.mark.parametrize("why", ["macos", "threads", "fork-fails"])
 def test_no_worker_when_forking_is_unsafe_or_fails(repo: Path, monkeypatch: pytest.MonkeyPatch,
                                                    why: str) -> None:
-    forks = _forced_fork(monkeypatch)
+    forks = forced_fork(monkeypatch, 2)
     stop = threading.Event()
     helper = threading.Thread(target=stop.wait)
     if why == "macos":

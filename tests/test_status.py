@@ -14,7 +14,7 @@ from ayjnt_hooks.errors import AyjntError
 from ayjnt_hooks.gitrepo import discover
 from ayjnt_hooks.status import status
 
-from .conftest import sh
+from .conftest import forced_fork, sh
 
 BASE = """
 git init -q -b main .
@@ -317,16 +317,7 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
              f"git commit -qm many; git update-index --index-version {index_version}")
     if dirty:
         sh(repo, f"echo changed >> {dirty}")
-    forks = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        forks.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(cleanproof, "FORK_MIN_ENTRIES", 1)
-    monkeypatch.setattr(cleanproof._Worker, "CHUNK", 16)
-    monkeypatch.setattr(os, "fork", counting_fork)
+    forks = forced_fork(monkeypatch, 16)
     if worker == "never-starts":
         monkeypatch.setattr(cleanproof._Worker, "_work", classmethod(lambda *_: None))
     before = _tree_hashes(repo)
