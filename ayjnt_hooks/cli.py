@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import AyjntError, report_internal_error
+from .errors import AyjntError, print_error, report_internal_error
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -25,12 +25,6 @@ def existing_dir(value: str) -> str:
     if not os.path.isdir(value):
         raise argparse.ArgumentTypeError(f"--cwd {value} is not a directory")
     return value
-
-
-def print_error(err: AyjntError, *, prefix: str = "ayjnt: ") -> None:
-    sys.stderr.write(f"{prefix}{err.message}\n")
-    if err.hint:
-        sys.stderr.write(f"  fix: {err.hint}\n")
 
 
 def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:

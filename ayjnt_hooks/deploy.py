@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import REPORT_URL, AyjntError, report_internal_error
+from .errors import REPORT_URL, AyjntError, print_error, report_internal_error
 from .report import ERROR, OK, WARNING, Finding, emit_json, paint
 
 if TYPE_CHECKING:
@@ -451,7 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             emit_json({"preflight": deploy.data, "error": {"message": e.message}},
                       deploy.findings)
-        sys.stderr.write(f"\nayjnt: {e.message}\n" + (f"  fix: {e.hint}\n" if e.hint else ""))
+        sys.stderr.write("\n")
+        print_error(e)
         _annotate(deploy.findings)
         return EXIT_CANNOT_CHECK
     except KeyboardInterrupt:

@@ -19,6 +19,13 @@ class AyjntError(Exception):
         self.hint = hint  # the command that fixes it, when the message does not already say
 
 
+def print_error(err: AyjntError) -> None:
+    """``ayjnt: <message>``, then ``  fix: <hint>`` when there is one, on stderr."""
+    import sys
+
+    sys.stderr.write(f"ayjnt: {err.message}\n" + (f"  fix: {err.hint}\n" if err.hint else ""))
+
+
 def report_internal_error(e: Exception) -> None:
     """The last line of defence: one line on stderr, the traceback only on request."""
     import os
