@@ -235,32 +235,15 @@ def discover(start: str) -> Repo:
 # ---------------------------------------------------------------------- index
 
 class Index:
-    """A git index: entry names and offsets are listed up front (cheap), the full entries are
-    parsed on first use — the clean-tree proof needs only the names and the raw stat bytes."""
+    """A parsed git index (``read_index``)."""
 
-    def __init__(self, path: str, data: bytes = b"", version: int = 2,
-                 names: list[bytes] | None = None, offsets: list[int] | None = None,
-                 mtime_ns: int = 0, cache_tree_root: str | None = None, sparse: bool = False,
-                 only: tuple[bytes, ...] | None = None) -> None:
+    def __init__(self, path: str, entries: list[IndexEntry] | None = None, mtime_ns: int = 0,
+                 cache_tree_root: str | None = None, sparse: bool = False) -> None:
         self.path = path
-        self.data = data
-        self.version = version
-        self.names: list[bytes] = names if names is not None else []
-        self.offsets: list[int] = offsets if offsets is not None else []
+        self.entries: list[IndexEntry] = entries if entries is not None else []
         self.mtime_ns = mtime_ns
         self.cache_tree_root = cache_tree_root  # valid root tree id from the TREE extension
         self.sparse = sparse
-        self._only = only
-        self._entries: list[IndexEntry] | None = None
-
-    @property
-    def entries(self) -> list[IndexEntry]:
-        if self._entries is None:
-            from .indexentry import parse_entries
-
-            self._entries = parse_entries(self.data, self.version, self.names, self.offsets,
-                                          self._only)
-        return self._entries
 
 
 def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
@@ -289,11 +272,12 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise AyjntError(f"{path}: unsupported index format (version {version}).")
-    end = len(data) - 20
+    from .indexentry import parse_entries  # (the clean-tree proof never decodes entries)
+
     try:
-        names, offsets, pos = _list_entries(data, version, count, end)
-    except (ValueError, IndexError) as e:
-        raise corrupt(str(e) if isinstance(e, ValueError) else "truncated entry") from None
+        entries, pos = parse_entries(data, version, count, only_bytes)
+    except (ValueError, IndexError, struct.error) as e:
+        raise corrupt(str(e) if type(e) is ValueError else "truncated entry") from None
     cache_tree_root = None
     sparse = False
     for sig, body in index_extensions(data, pos):
@@ -308,45 +292,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
         elif not optional_extension(sig):
             raise AyjntError(f"{path}: unsupported index format (required extension "
                              f"{sig.decode('latin-1')!r}).")
-    return Index(path, data, version, names, offsets, mtime_ns, cache_tree_root, sparse,
-                 only_bytes)
-
-
-def _list_entries(data: bytes, version: int, count: int, end: int
-                  ) -> tuple[list[bytes], list[int], int]:
-    """Each entry's path and offset, and where the extensions start. One tight loop: this is
-    all a clean-tree proof needs of a 50,000-entry index."""
-    names: list[bytes] = []
-    offsets: list[int] = []
-    add_name, add_offset, find = names.append, offsets.append, data.find
-    pos = 12
-    if version == 4:  # paths are prefix-compressed against the previous one; no padding
-        prev = b""
-        for _ in range(count):
-            if pos + 62 > end:
-                raise ValueError("truncated entry")
-            start = pos + (64 if data[pos + 60] & 0x40 else 62)
-            strip, start = offset_varint(data, start)
-            nul = find(b"\0", start, end)
-            if nul < 0 or strip > len(prev):
-                raise ValueError("truncated entry" if nul < 0 else "bad path compression")
-            prev = prev[:len(prev) - strip] + data[start:nul]
-            add_name(prev)
-            add_offset(pos)
-            pos = nul + 1
-        return names, offsets, pos
-    extended_ok = version == 3
-    for _ in range(count):
-        start = pos + 62
-        if extended_ok and data[start - 2] & 0x40:
-            start += 2
-        nul = find(b"\0", start, end)
-        if nul < 0:
-            raise ValueError("truncated entry")
-        add_name(data[start:nul])
-        add_offset(pos)
-        pos += (nul - pos + 8) & ~7  # NUL-padded to a multiple of eight bytes
-    return names, offsets, pos
+    return Index(path, entries, mtime_ns, cache_tree_root, sparse)
 
 
 def offset_varint(data: bytes | mmap.mmap, pos: int) -> tuple[int, int]:
