@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
 _U32 = 0xFFFFFFFF
+# lstat errors that mean "not there" to git; any other (too long, no permission) is reported
+# on stderr by git, which then treats the entry as unchanged
+_GONE = (errno.ENOENT, errno.ENOTDIR)
 _NS = 1_000_000_000
 
 
@@ -442,7 +445,9 @@ class StatusComputer:
                     sig = sigs[rel]
                     try:
                         st: os.stat_result | None = entry.stat(follow_symlinks=False)
-                    except OSError:
+                    except OSError as err:
+                        if err.errno not in _GONE:
+                            continue  # git cannot stat it either and counts it unchanged
                         st = None
                     if sig is not None and st is not None and sig == (
                             st.st_mtime_ns, st.st_size, st.st_ctime_ns if trust_ctime else 0,
@@ -490,7 +495,7 @@ class StatusComputer:
         try:
             os.lstat(os.path.join(self.worktree, path))
         except OSError as e:
-            return e.errno in (errno.ENOENT, errno.ENOTDIR)
+            return e.errno in _GONE
         return True
 
     def _stat_signatures(self, stage0: list[IndexEntry]) -> dict[str, tuple[int, ...] | None]:
