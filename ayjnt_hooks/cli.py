@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # (typing is not imported at run time: start-up time coun
 if TYPE_CHECKING:
     from typing import Callable
 
-    from .scan import Agent
+    from .engine.scan import Agent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
 
@@ -60,10 +60,10 @@ def agent_json(agent: Agent) -> dict[str, str]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from . import lockfile
+    from .engine import lockfile
+    from .engine.scan import scan
+    from .engine.snapshot import WorkTree
     from .report import ERROR, Finding, emit_json
-    from .scan import scan
-    from .snapshot import WorkTree
 
     def body() -> int:
         tree = WorkTree(args.cwd)
@@ -92,8 +92,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- status
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .gitrepo import discover
-    from .status import status
+    from .git.repo import discover
+    from .git.status import status
 
     def body() -> int:
         repo = discover(args.cwd)
@@ -101,7 +101,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.porcelain and not args.json:
             sys.stdout.write("".join(f"{line}\n" for line in st.lines))
             return EXIT_OK
-        from .history import branch_facts
+        from .git.history import branch_facts
 
         facts = branch_facts(repo)
         data = {"clean": st.clean, "porcelain": st.lines, "branch": facts.branch,

@@ -20,9 +20,9 @@ from .errors import REPORT_URL, AyjntError, print_error, report_internal_error
 from .report import ERROR, OK, WARNING, Finding, emit_json, paint
 
 if TYPE_CHECKING:
-    from .gitrepo import Repo
-    from .lockfile import Diff, Lockfile
-    from .scan import Manifest
+    from .engine.lockfile import Diff, Lockfile
+    from .engine.scan import Manifest
+    from .git.repo import Repo
 
 LOCKFILE = ".ayjnt/migrations.json"
 CONFIG = ".ayjnt/dist/wrangler.jsonc"
@@ -142,9 +142,9 @@ class Deploy:
 
     # ------------------------------------------------------------ preflight
     def preflight_git(self) -> None:
-        from .gitrepo import NotARepo, discover
-        from .history import branch_facts
-        from .status import status
+        from .git.history import branch_facts
+        from .git.repo import NotARepo, discover
+        from .git.status import status
 
         try:
             repo = discover(self.root)
@@ -208,7 +208,7 @@ class Deploy:
         self.say_ok(f"HEAD is the tip of origin/{branch}")
 
     def fetch_check(self, repo: Repo, branch: str, local: str) -> None:
-        from .remote import RemoteError, remote_branch_sha
+        from .git.remote import RemoteError, remote_branch_sha
 
         url = repo.config_get("remote", "url", "origin")
         if not url:
@@ -227,7 +227,7 @@ class Deploy:
                           + FORCE_HINT, "upstream-moved", "git pull")
 
     def pending_check(self, d: Diff) -> None:
-        from .lockfile import format_diff
+        from .engine.lockfile import format_diff
 
         if not d.changes_lockfile:
             return
@@ -295,7 +295,7 @@ class Deploy:
                           "engine-disagrees")
 
     def verify_config(self, manifest: Manifest, expected_lock: Lockfile) -> str:
-        from .lockfile import wrangler_migrations
+        from .engine.lockfile import wrangler_migrations
 
         path = os.path.abspath(os.path.join(self.root, *CONFIG.split("/")))
         data = _read(path)
@@ -340,9 +340,9 @@ class Deploy:
 
     # ------------------------------------------------------------ run
     def run(self) -> int:
-        from . import lockfile
-        from .scan import scan
-        from .snapshot import WorkTree
+        from .engine import lockfile
+        from .engine.scan import scan
+        from .engine.snapshot import WorkTree
 
         if not self.args.force:
             self.preflight_git()

@@ -16,16 +16,16 @@ import os
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import lockfile as lf
+from .engine import lockfile as lf
+from .engine.scan import scan
+from .engine.snapshot import Snapshot, WorkTree
+from .engine.soundness import diverges, first_difference, has_conflict_markers, soundness_problems
 from .errors import AyjntError
-from .history_check import diverges, first_difference, has_conflict_markers, soundness_problems
 from .report import ERROR, WARNING, Finding, paint
-from .scan import scan
-from .snapshot import Snapshot, WorkTree
 
 if TYPE_CHECKING:
-    from .gitrepo import Repo
-    from .scan import Manifest
+    from .engine.scan import Manifest
+    from .git.repo import Repo
 
 ZERO = "0" * 40
 PRE_COMMIT, PRE_PUSH, MANUAL = "pre-commit", "pre-push", "manual"
@@ -75,8 +75,9 @@ def resolve_target(stage: str, cwd: str) -> Target:
     """The snapshot the stage means (pre-commit's pre-push passes one ref)."""
     if stage == MANUAL:
         return Target(WorkTree(cwd), "the working tree", stage, "")
-    from .gitrepo import discover, read_index
-    from .gitsnap import CommitSnapshot, IndexSnapshot, engine_paths
+    from .git.index import read_index
+    from .git.repo import discover
+    from .git.snapshots import CommitSnapshot, IndexSnapshot, engine_paths
 
     repo = discover(cwd)
     prefix = project_prefix(repo, cwd)
@@ -140,7 +141,7 @@ def _lockfile_on_disk_has_fix(cwd: str, manifest: Manifest, target: Target) -> b
         return False
     data = WorkTree(cwd).read(lf.LOCKFILE_PATH)
     if target.stage == PRE_COMMIT:
-        from .stashed import apply_to, stashed_patch
+        from .git.stashed import apply_to, stashed_patch
 
         patch = stashed_patch()  # pre-commit hid unstaged edits: look at them there
         if patch is not None:
@@ -203,7 +204,7 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
 
 
 def _lock_at(repo: Repo, sha: str, prefix: str) -> lf.Lockfile | None:
-    from .gitsnap import CommitSnapshot
+    from .git.snapshots import CommitSnapshot
 
     snap = CommitSnapshot(repo, sha, prefix)
     data = snap.read(lf.LOCKFILE_PATH)

@@ -32,7 +32,7 @@ HOOKS = ("pre-commit", "pre-push")
 
 
 def hooks_dir(repo: object) -> str:
-    from .gitrepo import Repo
+    from .git.repo import Repo
 
     assert isinstance(repo, Repo)
     custom = repo.config_get("core", "hookspath")
@@ -59,7 +59,7 @@ def script(hook: str, project: str) -> str:
 
 
 def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
-    from .gitrepo import discover
+    from .git.repo import discover
 
     repo = discover(cwd)
     project = project_prefix(repo, cwd)
@@ -92,7 +92,7 @@ def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
 
 
 def uninstall(cwd: str, hooks: Sequence[str]) -> int:
-    from .gitrepo import discover
+    from .git.repo import discover
 
     directory = hooks_dir(discover(cwd))
     for hook in hooks or HOOKS:
@@ -112,7 +112,7 @@ def uninstall(cwd: str, hooks: Sequence[str]) -> int:
 
 
 def _run_legacy(hook: str, argv: Sequence[str], stdin: bytes | None) -> int:
-    from .gitrepo import discover
+    from .git.repo import discover
 
     legacy = os.path.join(hooks_dir(discover(os.getcwd())), hook + ".legacy")
     if not os.access(legacy, os.X_OK):
@@ -129,8 +129,8 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
     if hook == PRE_COMMIT:
         target = resolve_target(PRE_COMMIT, cwd)
         return emit(check_migrations(target, cwd) + check_lockfile(target))
-    from .gitrepo import discover
-    from .gitsnap import CommitSnapshot
+    from .git.repo import discover
+    from .git.snapshots import CommitSnapshot
 
     repo = discover(cwd)
     prefix = project_prefix(repo, cwd)

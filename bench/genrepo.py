@@ -24,7 +24,7 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
 
 def lockfile_for(agents: int) -> bytes:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ayjnt_hooks import lockfile as lf
+    from ayjnt_hooks.engine import lockfile as lf
 
     names = [(f"a{i:04d}", f"Agent{i:04d}") for i in range(agents)]
     lock = {"version": 1, "migrations": [{"tag": "v1", "timestamp": "2026-01-01T00:00:00.000Z",

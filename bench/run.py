@@ -92,9 +92,9 @@ def header(title: str) -> None:
 
 
 def engine(runs: int) -> None:
-    from ayjnt_hooks import lockfile as lf
-    from ayjnt_hooks.scan import scan
-    from ayjnt_hooks.snapshot import WorkTree
+    from ayjnt_hooks.engine import lockfile as lf
+    from ayjnt_hooks.engine.scan import scan
+    from ayjnt_hooks.engine.snapshot import WorkTree
 
     header("Engine (issue #2)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,8 +152,8 @@ def git_state(runs: int) -> None:
 
 
 def _ahead_behind(repo: Path, runs: int) -> None:
-    from ayjnt_hooks.gitrepo import discover
-    from ayjnt_hooks.history import CommitGraphWalker
+    from ayjnt_hooks.git.history import CommitGraphWalker
+    from ayjnt_hooks.git.repo import discover
 
     local, remote = add_side_commits(repo, 50, 50)
     git = median_ms(procs([["git", "rev-list", "--count", f"{remote}..{local}"],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -82,7 +83,7 @@ def git(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = N
 def forced_fork(monkeypatch: pytest.MonkeyPatch, chunk: int) -> list[int]:
     """Make the clean-tree proof fork its worker whatever the index size, in chunks of
     ``chunk`` entries; the returned list gets one item per fork."""
-    from ayjnt_hooks import cleanproof
+    from ayjnt_hooks.git import cleanproof
 
     forks: list[int] = []
     real_fork = os.fork
@@ -95,3 +96,27 @@ def forced_fork(monkeypatch: pytest.MonkeyPatch, chunk: int) -> list[int]:
     monkeypatch.setattr(cleanproof._Worker, "CHUNK", chunk)
     monkeypatch.setattr(os, "fork", counting_fork)
     return forks
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (``.git`` included) with its content hash and mtime: equal
+    before and after a command proves it wrote nothing."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                out[p] = "link:" + os.readlink(p)
+                continue
+            st = os.stat(p)
+            with open(p, "rb") as f:
+                out[p] = hashlib.sha1(f.read()).hexdigest() + f":{st.st_mtime_ns}"
+    return out
+
+
+def git_porcelain(cwd: Path) -> list[str]:
+    """The oracle: ``git status --porcelain`` without taking git's optional locks."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True,
+                          env=env, check=True)
+    return proc.stdout.decode("utf-8", "surrogateescape").splitlines()

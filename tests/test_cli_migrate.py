@@ -139,7 +139,7 @@ def test_internal_error_is_one_line(project: Project, capsys: pytest.CaptureFixt
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("kaboom")
-    monkeypatch.setattr("ayjnt_hooks.scan.scan", boom)
+    monkeypatch.setattr("ayjnt_hooks.engine.scan.scan", boom)
     code, _, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3
     assert err.startswith("ayjnt: internal error: RuntimeError: kaboom\n")

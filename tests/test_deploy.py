@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import lockfile as lf
 from ayjnt_hooks.deploy import main, parse_args
+from ayjnt_hooks.engine import lockfile as lf
 
 from .conftest import sh, write_files
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import lockfile as lf
+from ayjnt_hooks.engine import lockfile as lf
 
 from .conftest import write_files
 from .test_hooks import agent, build, make_repo

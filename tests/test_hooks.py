@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import lockfile as lf
 from ayjnt_hooks.cli import main
-from ayjnt_hooks.history_check import soundness_problems
+from ayjnt_hooks.engine import lockfile as lf
+from ayjnt_hooks.engine.soundness import soundness_problems
 from ayjnt_hooks.hooks import infer_stage
 
 from .conftest import agent_src as agent
-from .conftest import sh, write_files
+from .conftest import sh, tree_hashes, write_files
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BUILD = [sys.executable, str(FIXTURES / "fake_ayjnt_build.py")]
@@ -294,16 +294,15 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize("stage", ["pre-commit", "pre-push", "manual"])
 def test_checks_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                               monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
-    from .test_status import _tree_hashes
 
     proj = make_repo(tmp_path)
     monkeypatch.chdir(proj)
     write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
     sh(proj, "git add -A && git commit -qm stale && git gc -q && echo x >> agents/chat/agent.ts")
     monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
-    before = _tree_hashes(proj)
+    before = tree_hashes(proj)
     for command in ("check-migrations", "check-lockfile", "status"):
         args = (command,) if command == "status" else (command, "--stage", stage)
         main(args)
     capsys.readouterr()
-    assert _tree_hashes(proj) == before
+    assert tree_hashes(proj) == before

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ayjnt_hooks.cli import main
-from ayjnt_hooks.stashed import apply_to, stashed_patch
+from ayjnt_hooks.git.stashed import apply_to, stashed_patch
 
 from .conftest import sh, write_files
 from .test_hooks import agent, build, make_repo

@@ -4,9 +4,9 @@ Staged changes: HEAD's tree against the index (the index's cache-tree answers "n
 without reading a tree). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type, the
 size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
 Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and ignore rules
-(:mod:`ayjnt_hooks.ignore`, with ``info/exclude`` read from the common dir). Never writes
-anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
-(:mod:`ayjnt_hooks.cleanproof`) and computes all this only when that gives up.
+(:mod:`.untracked`, :mod:`.ignore`; ``info/exclude`` is read from the common dir). Never
+writes anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
+(:mod:`.cleanproof`) and computes all this only when that gives up.
 """
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ import os
 import stat
 from collections.abc import Iterator
 
-from .gitrepo import S_IFDIR, S_IFGITLINK, S_IFLNK, Index, Repo, read_index
+from .cleanproof import proven_clean
+from .index import Index, read_index
+from .repo import Repo, commondir_of, read_gitfile
+from .trees import S_IFDIR, S_IFGITLINK, S_IFLNK, blob_sha, parse_tree, tree_sha
+from .untracked import UntrackedNames
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from .ignore import IgnoreRules
-    from .indexentry import IndexEntry
+    from .index_entries import IndexEntry
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
 _U32 = 0xFFFFFFFF
@@ -58,37 +61,6 @@ def quote_path(text: str, quote_non_ascii: bool = True) -> str:
     return f'"{text}"'
 
 
-def _blob_sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _tree_sort_key(item: tuple[bytes, int, str]) -> bytes:
-    name, mode, _ = item
-    return name + b"/" if mode == S_IFDIR else name
-
-
-def _tree_sha(items: list[tuple[bytes, int, str]]) -> str:
-    body = b"".join(b"%o %s\0%s" % (mode, name, bytes.fromhex(sha))
-                    for name, mode, sha in sorted(items, key=_tree_sort_key))
-    import hashlib
-
-    return hashlib.sha1(b"tree %d\0" % len(body) + body).hexdigest()
-
-
-def parse_tree(data: bytes) -> dict[bytes, tuple[int, str]]:
-    out: dict[bytes, tuple[int, str]] = {}
-    pos = 0
-    while pos < len(data):
-        space = data.index(b" ", pos)
-        nul = data.index(b"\0", space)
-        mode = int(data[pos:space], 8)
-        out[data[space + 1:nul]] = (mode, data[nul + 1:nul + 21].hex())
-        pos = nul + 21
-    return out
-
-
 class _Node:
     """The index as a tree, for computing tree ids like ``git write-tree``."""
 
@@ -101,7 +73,7 @@ class _Node:
         if self._sha is None:
             items = [(n, m, s) for n, (m, s) in self.files.items()]
             items += [(n, S_IFDIR, d.sha()) for n, d in self.dirs.items()]
-            self._sha = _tree_sha(items)
+            self._sha = tree_sha(items)
         return self._sha
 
 
@@ -139,7 +111,8 @@ class Status:
 class StatusComputer:
     def __init__(self, repo: Repo, index: Index | None = None) -> None:
         if repo.worktree is None:
-            from .errors import AyjntError
+            from ..errors import AyjntError
+
             raise AyjntError(f"{repo.gitdir}: a bare repository has no working tree to check.")
         self.repo = repo
         self.worktree: str = repo.worktree
@@ -150,7 +123,7 @@ class StatusComputer:
         self.check_stat_full = check_stat != "minimal"
         self.quote_non_ascii = repo.config_bool("core", "quotepath", True)
         self.autocrlf = (repo.config_get("core", "autocrlf") or "false").lower()
-        self._ignores: IgnoreRules | None = None
+        self.untracked = UntrackedNames(repo, self.worktree)
         self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
 
@@ -283,7 +256,7 @@ class StatusComputer:
             return ""
         if not is_link and b"\r\n" in data and self._converts_crlf(e):
             data = data.replace(b"\r\n", b"\n")
-        return _blob_sha(data)
+        return blob_sha(data)
 
     def _converts_crlf(self, e: IndexEntry) -> bool:
         """Would git's clean filter turn CRLF into LF for this path (autocrlf / eol attrs)?"""
@@ -328,69 +301,18 @@ class StatusComputer:
         return verdict
 
     def _submodule_dirty(self, e: IndexEntry) -> bool:
-        from .gitrepo import _commondir_of, _read_gitfile
-
         sub_path = os.path.join(self.worktree, e.path)
         dotgit = os.path.join(sub_path, ".git")
         if os.path.isfile(dotgit):
-            gitdir = _read_gitfile(dotgit)
+            gitdir = read_gitfile(dotgit)
         elif os.path.isdir(dotgit):
             gitdir = dotgit
         else:
             return False  # not checked out: git treats it as unchanged
-        sub = Repo(gitdir, _commondir_of(gitdir), sub_path, os.path.join(gitdir, "index"))
+        sub = Repo(gitdir, commondir_of(gitdir), sub_path, os.path.join(gitdir, "index"))
         if sub.ref_sha("HEAD") != e.sha:
             return True
         return not status(sub, first_only=True).clean
-
-    # ------------------------------------------------------------ untracked
-    @property
-    def ignores(self) -> IgnoreRules:
-        if self._ignores is None:
-            from .gitconfig import user_excludes_file
-            from .ignore import IgnoreRules
-
-            self._ignores = IgnoreRules(
-                self.worktree,
-                (os.path.join(self.repo.commondir, "info", "exclude"),
-                 user_excludes_file(self.repo.config)),
-                self.repo.config_bool("core", "ignorecase", False))
-        return self._ignores
-
-    def _ignored(self, rel: str, is_dir: bool) -> bool:
-        return self.ignores.is_ignored(rel, is_dir)
-
-    def _has_untracked_content(self, abs_dir: str, rel_dir: str) -> bool:
-        """Does this untracked folder hold anything git would list (so it shows as dir/)?"""
-        try:
-            with os.scandir(abs_dir) as it:
-                entries = list(it)
-        except OSError:
-            return False
-        for entry in entries:
-            rel = f"{rel_dir}/{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name == ".git":
-                    continue
-                if self._ignored(rel, True):
-                    continue
-                if os.path.exists(os.path.join(entry.path, ".git")) or \
-                        self._has_untracked_content(entry.path, rel):
-                    return True
-            elif not self._ignored(rel, False):
-                return True
-        return False
-
-    def untracked_line(self, abs_path: str, rel: str, is_dir: bool) -> str | None:
-        """How git lists a path that is not in the index: ``rel``, ``rel/`` or not at all."""
-        if is_dir:
-            if self._ignored(rel, True):
-                return None
-            if os.path.exists(os.path.join(abs_path, ".git")) or \
-                    self._has_untracked_content(abs_path, rel):
-                return rel + "/"
-            return None
-        return None if self._ignored(rel, False) else rel
 
     # ------------------------------------------------------------ all
     def compute(self, *, first_only: bool = False) -> Status:
@@ -471,7 +393,7 @@ class StatusComputer:
                     if rel in sparse_dirs:
                         continue
                 if not (not rel_dir and entry.name == ".git"):
-                    shown = self.untracked_line(entry.path, rel, is_dir)
+                    shown = self.untracked.line(entry.path, rel, is_dir)
                     if shown is not None:
                         untracked.append(shown)
                         if first_only:
@@ -568,8 +490,7 @@ def _git_order(path: str) -> bytes:
 
 
 def status(repo: Repo, *, first_only: bool = False) -> Status:
-    from .cleanproof import proven_clean
-
+    """The fast proof of a clean tree first; git's exact rules when it gives up."""
     if proven_clean(repo):
         return Status([])
     return StatusComputer(repo).compute(first_only=first_only)

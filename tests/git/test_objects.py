@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.gitrepo import discover
-from ayjnt_hooks.objects import ObjectReader, _apply_delta
+from ayjnt_hooks.git.objects import ObjectReader, _apply_delta
+from ayjnt_hooks.git.repo import discover
 
-from .conftest import sh
+from ..conftest import sh
 
 TYPES = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
 

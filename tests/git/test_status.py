@@ -1,20 +1,17 @@
 """Our porcelain lines and clean verdict against real ``git status --porcelain``."""
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import cleanproof
-from ayjnt_hooks.cleanproof import proven_clean
 from ayjnt_hooks.errors import AyjntError
-from ayjnt_hooks.gitrepo import discover
-from ayjnt_hooks.status import status
+from ayjnt_hooks.git import cleanproof
+from ayjnt_hooks.git.cleanproof import proven_clean
+from ayjnt_hooks.git.repo import discover
+from ayjnt_hooks.git.status import status
 
-from .conftest import forced_fork, sh
+from ..conftest import forced_fork, git_porcelain, sh, tree_hashes
 
 BASE = """
 git init -q -b main .
@@ -138,27 +135,6 @@ SCENARIOS: list[tuple[str, str, bool]] = [
 ]
 
 
-def _tree_hashes(root: Path) -> dict[str, str]:
-    out = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            p = os.path.join(dirpath, name)
-            if os.path.islink(p):
-                out[p] = "link:" + os.readlink(p)
-                continue
-            st = os.stat(p)
-            with open(p, "rb") as f:
-                out[p] = hashlib.sha1(f.read()).hexdigest() + f":{st.st_mtime_ns}"
-    return out
-
-
-def git_porcelain(cwd: Path) -> list[str]:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True,
-                          env=env, check=True)
-    return proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
@@ -171,11 +147,11 @@ def repo(tmp_path: Path) -> Path:
                          [pytest.param(s, lines, id=i) for i, s, lines in SCENARIOS])
 def test_matches_git(repo: Path, script: str, lines_too: bool) -> None:
     sh(repo, script)
-    before = _tree_hashes(repo)
+    before = tree_hashes(repo)
     ours = status(discover(str(repo)))
     verdict = status(discover(str(repo)), first_only=True)
     proven = proven_clean(discover(str(repo)))
-    assert _tree_hashes(repo) == before, "status must not write anything"
+    assert tree_hashes(repo) == before, "status must not write anything"
     theirs = git_porcelain(repo)
     assert not (proven and theirs), "the fast proof said clean where git sees changes"
     assert ours.clean == (not theirs)
@@ -320,8 +296,8 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
     forks = forced_fork(monkeypatch, 16)
     if worker == "never-starts":
         monkeypatch.setattr(cleanproof._Worker, "_work", classmethod(lambda *_: None))
-    before = _tree_hashes(repo)
+    before = tree_hashes(repo)
     assert proven_clean(discover(str(repo))) is (dirty is None)
     assert forks == [1]
-    assert _tree_hashes(repo) == before
+    assert tree_hashes(repo) == before
     assert status(discover(str(repo))).clean is (dirty is None) is (git_porcelain(repo) == [])

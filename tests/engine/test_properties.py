@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ayjnt_hooks import lockfile as lf
+from ayjnt_hooks.engine import lockfile as lf
+from ayjnt_hooks.engine.scan import parse_agent_source, scan, strip_comments
+from ayjnt_hooks.engine.snapshot import WorkTree
 from ayjnt_hooks.errors import AyjntError
-from ayjnt_hooks.scan import parse_agent_source, scan, strip_comments
-from ayjnt_hooks.snapshot import WorkTree
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from ayjnt_hooks import lockfile as lf
+from ayjnt_hooks.engine import lockfile as lf
+from ayjnt_hooks.engine.scan import Agent, Manifest, class_name_to_binding
 from ayjnt_hooks.errors import AyjntError
-from ayjnt_hooks.scan import Agent, Manifest, class_name_to_binding
 
 TS = "2026-04-14T00:00:00.000Z"
 
@@ -338,7 +338,7 @@ def test_tv57_round_trip() -> None:
     pytest.param(float("inf"), "null", id="infinity"),
 ])
 def test_js_serialisation(value: Any, text: str) -> None:
-    from ayjnt_hooks.jsjson import stringify
+    from ayjnt_hooks.engine.jsjson import stringify
     assert stringify(value) == text
 
 

@@ -6,10 +6,14 @@ repository. Symlinks and gitlinks are skipped, as ayjnt's glob skips them on dis
 """
 from __future__ import annotations
 
-from .errors import AyjntError
-from .gitrepo import S_IFDIR, Index, Repo
-from .snapshot import not_a_file, not_a_folder
-from .status import parse_tree
+from ..engine.snapshot import not_a_file, not_a_folder
+from ..errors import AyjntError
+from .trees import S_IFDIR, parse_tree
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from .index import Index
+    from .repo import Repo
 
 _REGULAR = (0o100644, 0o100755, 0o100664)
 # The engine only ever reads these project folders/files.

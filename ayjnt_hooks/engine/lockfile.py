@@ -9,8 +9,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from ..errors import AyjntError
 from . import jsjson
-from .errors import AyjntError
 from .scan import Agent, Manifest
 
 LOCKFILE_PATH = ".ayjnt/migrations.json"

@@ -14,7 +14,7 @@ import os
 from typing import NamedTuple
 
 from .commitgraph import CommitGraph
-from .gitrepo import Repo
+from .repo import Repo
 
 LEFT, RIGHT, BOTH = 1, 2, 3
 

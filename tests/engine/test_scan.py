@@ -5,8 +5,7 @@ from typing import Callable
 
 import pytest
 
-from ayjnt_hooks.errors import AyjntError
-from ayjnt_hooks.scan import (
+from ayjnt_hooks.engine.scan import (
     class_name_to_binding,
     class_name_to_kebab,
     decode,
@@ -18,10 +17,11 @@ from ayjnt_hooks.scan import (
     scan,
     strip_comments,
 )
-from ayjnt_hooks.snapshot import WorkTree
-from ayjnt_hooks.wrangler import worker_name_from_package
+from ayjnt_hooks.engine.snapshot import WorkTree
+from ayjnt_hooks.engine.wrangler import worker_name_from_package
+from ayjnt_hooks.errors import AyjntError
 
-from .conftest import agent_src
+from ..conftest import agent_src
 
 Project = Callable[[dict[str, "str | bytes"]], Path]
 

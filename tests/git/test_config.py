@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.gitconfig import GitConfig, user_excludes_file
+from ayjnt_hooks.git.config import GitConfig, user_excludes_file
 
-from .conftest import OLD_DULWICH
+from ..conftest import OLD_DULWICH
 
 CONFIG = r'''
 # comment

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.gitrepo import discover
-from ayjnt_hooks.history import CommitGraphWalker, branch_facts
+from ayjnt_hooks.git.history import CommitGraphWalker, branch_facts
+from ayjnt_hooks.git.repo import discover
 
-from .conftest import git, sh
+from ..conftest import git, sh
 
 
 def commits(n: int, prefix: str, start: int = 1_700_000_000, step: int = 60) -> str:
@@ -136,7 +136,7 @@ def test_walk_is_bounded_by_merge_base(clone: Path) -> None:
 
 
 def test_commit_graph_reader_matches_git(clone: Path) -> None:
-    from ayjnt_hooks.commitgraph import CommitGraph
+    from ayjnt_hooks.git.commitgraph import CommitGraph
 
     sh(clone, "git checkout -qb a && git commit -q --allow-empty -m a && git checkout -qb b main "
               "&& git commit -q --allow-empty -m b && git checkout -qb c main && "

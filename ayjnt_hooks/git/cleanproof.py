@@ -19,7 +19,7 @@ parent checks from the back until they meet.
 
 Anything unusual makes the proof give up (a sparse or split index, a mismatch, an
 untracked name, a case-insensitive setup) and the caller runs the exact
-:class:`~ayjnt_hooks.status.StatusComputer`. So the proof may say "not proven" for a clean
+:class:`~ayjnt_hooks.git.status.StatusComputer`. So the proof may say "not proven" for a clean
 tree, but never "clean" for a tree that git calls dirty.
 """
 from __future__ import annotations
@@ -31,11 +31,13 @@ import stat
 import struct
 import sys
 
-from .gitrepo import Repo, cache_tree_folders, index_extensions, offset_varint, optional_extension
+from .index import cache_tree_folders, index_extensions, optional_extension
+from .varint import offset_varint
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from .status import StatusComputer
+    from .repo import Repo
+    from .untracked import UntrackedNames
 
 # ctime s/ns, mtime s/ns, (dev: git does not compare it), ino, mode, uid, gid, size,
 # (object id), flags
@@ -205,9 +207,9 @@ def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
     head = repo.ref_sha("HEAD")
     if not folders or head is None or folders[0][2].hex() != repo.commit_tree(head):
         return False  # something is staged, or the cache-tree cannot tell: decide exactly
-    from .status import StatusComputer
+    from .untracked import UntrackedNames
 
-    computer = StatusComputer(repo)  # (its ignore rules are read only if they are needed)
+    untracked = UntrackedNames(repo, os.fsdecode(root))  # (ignore rules read only if needed)
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     for path, indexed, tree_id in folders:
         try:
@@ -220,17 +222,17 @@ def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
             return False
         finally:
             os.close(fd)
-        if found != indexed and not _extra_names_ignored(computer, root, path, tree_id):
+        if found != indexed and not _extra_names_ignored(repo, untracked, root, path, tree_id):
             return False
     return True
 
 
-def _extra_names_ignored(computer: StatusComputer, root: bytes, folder: bytes,
+def _extra_names_ignored(repo: Repo, untracked: UntrackedNames, root: bytes, folder: bytes,
                          tree_id: bytes) -> bool:
     """Is every name in ``folder`` that the index does not hold one git would not list?"""
-    from .status import parse_tree
+    from .trees import parse_tree
 
-    indexed = parse_tree(computer.repo.read_object(tree_id.hex())[1])
+    indexed = parse_tree(repo.read_object(tree_id.hex())[1])
     where = root + b"/" + folder if folder else root
     for name in os.listdir(where):
         if name in indexed or (not folder and name == b".git"):
@@ -241,7 +243,7 @@ def _extra_names_ignored(computer: StatusComputer, root: bytes, folder: bytes,
         except OSError:
             return False
         rel = (folder + b"/" + name if folder else name).decode("utf-8", "surrogateescape")
-        if computer.untracked_line(os.fsdecode(full), rel, is_dir) is not None:
+        if untracked.line(os.fsdecode(full), rel, is_dir) is not None:
             return False
     return True
 

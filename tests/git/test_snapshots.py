@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks import lockfile as lf
 from ayjnt_hooks.cli import main
+from ayjnt_hooks.engine import lockfile as lf
+from ayjnt_hooks.engine.scan import scan
 from ayjnt_hooks.errors import AyjntError
-from ayjnt_hooks.gitrepo import discover, read_index
-from ayjnt_hooks.gitsnap import CommitSnapshot, IndexSnapshot
-from ayjnt_hooks.scan import scan
+from ayjnt_hooks.git.index import read_index
+from ayjnt_hooks.git.repo import discover
+from ayjnt_hooks.git.snapshots import CommitSnapshot, IndexSnapshot
 
-from .conftest import agent_src, sh, write_files
+from ..conftest import agent_src, sh, write_files
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_status_porcelain_flag(repo: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_three_snapshots_agree(repo: Path) -> None:
     """Working tree, index and commit give the same manifest for the same content."""
-    from ayjnt_hooks.snapshot import WorkTree
+    from ayjnt_hooks.engine.snapshot import WorkTree
 
     write_files(repo, {"app/agents/(g)/deep/er/agent.ts": agent_src("DeepAgent", "pinned"),
                        "app/agents/node_modules/x/agent.ts": agent_src("NmAgent"),

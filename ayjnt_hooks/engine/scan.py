@@ -1,9 +1,9 @@
 """Agent discovery with ayjnt 0.5.9's exact rules (reference §1).
 
-Pure: reads bytes through a :class:`~ayjnt_hooks.snapshot.Snapshot`, never executes project code.
-Regexes follow JavaScript semantics: ``\\w`` is ASCII-only, ``\\s`` is JS's whitespace set,
-``.`` stops at any JS line terminator and multiline ``^`` also matches after ``\\r``, U+2028
-and U+2029.
+Pure: reads bytes through a :class:`~ayjnt_hooks.engine.snapshot.Snapshot`, never executes
+project code. Regexes follow JavaScript semantics: ``\\w`` is ASCII-only, ``\\s`` is JS's
+whitespace set, ``.`` stops at any JS line terminator and multiline ``^`` also matches after
+``\\r``, U+2028 and U+2029.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from .errors import AyjntError
+from ..errors import AyjntError
 from .snapshot import Snapshot
 
 RESERVED_BINDINGS = ("BROWSER", "LOADER", "AI", "EMAIL", "ASSETS")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.ignore import IgnoreRules, parse, translate
+from ayjnt_hooks.git.ignore import IgnoreRules, parse, translate
 
-from .conftest import sh
+from ..conftest import sh
 
 # The tree every pattern is tried on: files, plus the folders listed in DIRS.
 FILES = [

@@ -6,7 +6,7 @@ import gc
 import struct
 from typing import NamedTuple
 
-from .gitrepo import offset_varint
+from .varint import offset_varint
 
 
 class IndexEntry(NamedTuple):

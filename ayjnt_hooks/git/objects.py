@@ -9,7 +9,7 @@ import os
 import struct
 import zlib
 
-from .gitrepo import offset_varint
+from .varint import offset_varint
 
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7

@@ -2,7 +2,7 @@
 
 The engine (scan + lockfile) only sees a :class:`Snapshot`: list the regular files under a
 project-relative folder, read one file. ``WorkTree`` reads the disk; the git-backed snapshots
-(index, commit) live in :mod:`ayjnt_hooks.gitsnap` so this path never imports dulwich.
+(index, commit) live in :mod:`ayjnt_hooks.git.snapshots` so this path never imports dulwich.
 Paths are project-relative and use ``/``.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import stat
 from typing import Protocol
 
-from .errors import AyjntError
+from ..errors import AyjntError
 
 
 class Snapshot(Protocol):

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.cleanproof import proven_clean
-from ayjnt_hooks.gitrepo import discover
-from ayjnt_hooks.status import status
+from ayjnt_hooks.git.cleanproof import proven_clean
+from ayjnt_hooks.git.repo import discover
+from ayjnt_hooks.git.status import status
 
-from .conftest import forced_fork, sh
-from .test_status import git_porcelain
+from ..conftest import forced_fork, git_porcelain, sh
 
 
 @pytest.fixture
