@@ -27,7 +27,11 @@ def print_error(err: AyjntError) -> None:
 
 
 def report_internal_error(e: Exception) -> None:
-    """The last line of defence: one line on stderr, the traceback only on request."""
+    """The last line of defence: one line on stderr, the traceback only on request.
+
+    The exception's own text is not printed: it may quote the file that broke us (a
+    ``ValueError`` carries the bytes it could not parse). Its type and where in our code it
+    happened are enough for a report."""
     import os
     import sys
 
@@ -35,6 +39,13 @@ def report_internal_error(e: Exception) -> None:
         import traceback
 
         traceback.print_exc()
-    sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n"
+    where = ""
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if f"{os.sep}ayjnt_hooks{os.sep}" in code.co_filename:
+            where = f" in {os.path.basename(code.co_filename)}:{tb.tb_lineno} ({code.co_name})"
+        tb = tb.tb_next
+    sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}{where}\n"
                      f"  please report it at {REPORT_URL} "
                      f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")

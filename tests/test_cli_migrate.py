@@ -142,8 +142,8 @@ def test_internal_error_is_one_line(project: Project, capsys: pytest.CaptureFixt
     monkeypatch.setattr("ayjnt_hooks.engine.scan.scan", boom)
     code, _, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3
-    assert err.startswith("ayjnt: internal error: RuntimeError: kaboom\n")
-    assert "Traceback" not in err
+    assert err.startswith("ayjnt: internal error: RuntimeError in cli.py:")
+    assert "Traceback" not in err and "kaboom" not in err  # (its text may quote a file)
     monkeypatch.setenv("AYJNT_HOOKS_DEBUG", "1")
     code, _, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3 and "Traceback" in err

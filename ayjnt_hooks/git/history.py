@@ -14,6 +14,8 @@ import os
 from typing import NamedTuple
 
 from .commitgraph import CommitGraph
+from .damage import Corrupt, reading
+from .files import is_hex_oid, read_shallow
 from .repo import Repo
 
 LEFT, RIGHT, BOTH = 1, 2, 3
@@ -51,11 +53,7 @@ class CommitGraphWalker:
         return self._graph
 
     def _read_shallow(self) -> set[str]:
-        try:
-            with open(os.path.join(self.repo.commondir, "shallow"), encoding="ascii") as f:
-                return {line.strip() for line in f if line.strip()}
-        except FileNotFoundError:
-            return set()
+        return read_shallow(self.repo.commondir)
 
     @property
     def shallow(self) -> bool:
@@ -73,16 +71,22 @@ class CommitGraphWalker:
 
     def _read_commit(self, sha: str) -> None:
         """Parents and committer date from the commit object itself."""
-        _, data = self.repo.read_object(sha)
+        kind, data = self.repo.read_object(sha)
         parents = []
         date = 0
-        for line in data.split(b"\n"):
-            if not line:
-                break
-            if line.startswith(b"parent "):
-                parents.append(line[7:47].decode())
-            elif line.startswith(b"committer "):
-                date = int(line.rsplit(b" ", 2)[1])
+        with reading(os.path.join(self.repo.commondir, "objects"), f"commit {sha}"):
+            if kind != 1:
+                raise Corrupt("a parent that is not a commit")
+            for line in data.split(b"\n"):
+                if not line:
+                    break
+                if line.startswith(b"parent "):
+                    parent = line[7:].decode("ascii")
+                    if not is_hex_oid(parent):
+                        raise Corrupt("a parent line without an object id")
+                    parents.append(parent)
+                elif line.startswith(b"committer "):
+                    date = int(line.rsplit(b" ", 2)[1])
         self._parents[sha] = () if sha in self._shallow else tuple(parents)
         self._dates[sha] = date
 
