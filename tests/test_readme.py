@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_every_hook_id_is_documented() -> None:
     ids = re.findall(r"^- id: (\S+)$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.M)
-    assert ids == ["ayjnt-migrations", "ayjnt-lockfile"]
+    assert ids == ["ayjnt-migrations", "ayjnt-lockfile", "ayjnt"]
     for hook_id in ids:
         assert f"id: {hook_id}" in README
 
