@@ -61,12 +61,14 @@ def agent_json(agent: Agent) -> dict[str, str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .engine import lockfile
-    from .engine.scan import scan
+    from .engine.scan import is_project, not_a_project, scan
     from .engine.snapshot import WorkTree
     from .report import ERROR, Finding, emit_json
 
     def body() -> int:
         tree = WorkTree(args.cwd)
+        if not is_project(tree):
+            raise not_a_project(os.path.abspath(args.cwd))
         manifest = scan(tree, with_tools=True)
         lock = lockfile.parse_lockfile(tree.read(lockfile.LOCKFILE_PATH),
                                        tree.display(lockfile.LOCKFILE_PATH))

@@ -342,12 +342,14 @@ class Deploy:
     # ------------------------------------------------------------ run
     def run(self) -> int:
         from .engine import lockfile
-        from .engine.scan import scan
+        from .engine.scan import is_project, not_a_project, scan
         from .engine.snapshot import WorkTree
 
+        tree = WorkTree(self.root)
+        if not is_project(tree):  # before "✓ 0 agent(s)" could be said about the wrong folder
+            raise not_a_project(os.path.abspath(self.root))
         if not self.args.force:
             self.preflight_git()
-        tree = WorkTree(self.root)
         manifest = scan(tree)
         lock_bytes = tree.read(lockfile.LOCKFILE_PATH)
         lock = lockfile.parse_lockfile(lock_bytes, tree.display(lockfile.LOCKFILE_PATH))

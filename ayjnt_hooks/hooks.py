@@ -17,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING, NamedTuple
 
 from .engine import lockfile as lf
-from .engine.scan import scan
+from .engine.scan import is_project, not_a_project, scan
 from .engine.snapshot import Snapshot, WorkTree
 from .engine.soundness import (
     diverges,
@@ -114,8 +114,13 @@ def block(hook: str, title: str, body: list[str], fix: str | None, severity: str
 def check_migrations(target: Target, cwd: str, *, fix: bool = False,
                      fix_deletions: bool = False) -> list[tuple[Finding, str]]:
     snap = target.snapshot
+    if not is_project(snap):
+        raise not_a_project(target.project or os.path.abspath(cwd))
     manifest = scan(snap)
-    lock = lf.parse_lockfile(snap.read(lf.LOCKFILE_PATH), snap.display(lf.LOCKFILE_PATH))
+    try:
+        lock = lf.parse_lockfile(snap.read(lf.LOCKFILE_PATH), snap.display(lf.LOCKFILE_PATH))
+    except AyjntError as e:
+        raise with_restore_command(e, target) from None
     d = lf.diff(lock, manifest)
     if not d.changes_lockfile:
         return []
@@ -210,8 +215,9 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
     try:
         lock = lf.parse_lockfile(data, lock_name)
     except AyjntError as e:
+        e = with_restore_command(e, target)
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} is invalid",
-                      e.message.split("\n"), e.hint or f"git checkout HEAD -- {lock_name}")
+                      e.message.split("\n"), e.hint)
         return [(Finding(ERROR, "lockfile-invalid", e.message, lock_name), text)]
     problems = soundness_problems(lock)
     if problems:
@@ -224,6 +230,48 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
         out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch,
                             remote, remote_branch)
     return out
+
+
+def restore_command(target: Target) -> str:
+    """The command that puts a good lockfile back: from the first of HEAD and the remote's
+    branches whose lockfile parses (``git checkout <ref> -- <path>`` rewrites the index and
+    the working tree; a bare ``git checkout -- <path>`` would copy the broken staged file
+    back). At pre-push the pushed commit is the broken one, so the remote's comes first."""
+    name = target.lock_name
+    repo = target.repo
+    if repo is None:  # the working tree: HEAD's copy (the index may hold the broken one too)
+        return f"git checkout HEAD -- {name}, re-run `ayjnt build`"
+    from .git.history import branch_facts
+
+    facts = branch_facts(repo)
+    remote = [f"refs/remotes/origin/{facts.branch}"] if facts.branch else []
+    remote += ["refs/remotes/origin/HEAD", "refs/remotes/origin/main"]
+    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH else ["HEAD", *remote]
+    for ref in candidates:
+        sha = repo.rev_parse(ref)
+        if sha is None or sha == target.commit:
+            continue
+        from .git.snapshots import CommitSnapshot
+
+        if CommitSnapshot(repo, sha, target.project).read(lf.LOCKFILE_PATH) is None:
+            continue
+        if _lock_at(repo, sha, target.project) is not None:
+            short = ref.removeprefix("refs/remotes/")
+            after = "" if target.stage == MANUAL else f", then `git add {name}`" + (
+                " and commit" if target.stage == PRE_PUSH else "")
+            return f"git checkout {short} -- {name}, re-run `ayjnt build`{after}"
+    return (f"no commit here has a valid {name}: git rm --cached {name}, delete it, re-run "
+            f"`ayjnt build` (it starts a new history) and `git add {name}`")
+
+
+def with_restore_command(e: AyjntError, target: Target) -> AyjntError:
+    """ayjnt's invalid-lockfile message, with the restore command that works for this
+    snapshot in place of ayjnt's ``git checkout -- <path>``."""
+    if e.path is None and "restore it from git" not in e.message:
+        return e  # not about the lockfile's content
+    command = restore_command(target)
+    message = e.message.replace(f"(git checkout -- {lf.LOCKFILE_PATH})", f"({command})")
+    return AyjntError(message, path=e.path, hint=command)
 
 
 def _lock_at(repo: Repo, sha: str, prefix: str) -> lf.Lockfile | None:

@@ -45,11 +45,24 @@ def _is_ours(path: str) -> bool:
 
 
 def script(hook: str, project: str) -> str:
+    """The hook: pinned to this interpreter, and saying so when it is gone (a deleted
+    virtualenv would otherwise fail every commit with `exec: …/python3: not found`)."""
     cwd_args = f" --cwd {shlex.quote(project)}" if project else ""
+    python = shlex.quote(sys.executable)
+    package = shlex.quote(os.path.dirname(os.path.abspath(__file__)))
+    reinstall = f"ayjnt-hooks install{cwd_args}"
     return (f"#!/bin/sh\n{MARKER} ({hook}); written by `ayjnt-hooks install`, removed by "
             f"`ayjnt-hooks uninstall`.\n"
-            f"exec {shlex.quote(sys.executable)} -m ayjnt_hooks hook-impl {hook}{cwd_args} "
-            f'"$@"\n')
+            f"python={python}\n"
+            f'if [ ! -x "$python" ] || [ ! -d {package} ]; then\n'
+            f'  echo "ayjnt-hooks: this {hook} hook runs $python, which no longer exists or no '
+            f'longer has ayjnt-hooks (a deleted or moved virtualenv?), so nothing was '
+            f'checked." >&2\n'
+            f'  echo "  fix: {reinstall}   (with the ayjnt-hooks you use now; it rewrites both '
+            f'hooks)" >&2\n'
+            f"  exit 1\n"
+            f"fi\n"
+            f'exec "$python" -m ayjnt_hooks hook-impl {hook}{cwd_args} "$@"\n')
 
 
 def install(cwd: str, hooks: Sequence[str], force: bool) -> int:

@@ -308,7 +308,7 @@ def test_no_origin_branch(proj: Path, capfd: pytest.CaptureFixture[str]) -> None
 
 def test_unborn(tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str]) -> None:
     proj = tmp_path / "fresh"
-    proj.mkdir()
+    (proj / "agents").mkdir(parents=True)
     sh(proj, "git init -q -b main .")
     code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
     assert code == 1  # no config was ever built; the git part only warned
