@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
     from .engine.scan import Manifest
     from .git.repo import Repo
+    from .ledger import DeployGuard
 
 LOCKFILE = ".ayjnt/migrations.json"
 CONFIG = ".ayjnt/dist/wrangler.jsonc"
@@ -32,7 +33,7 @@ BUN_INSTALL = "could not launch bunx. Install Bun from https://bun.com"
 
 HELP = """\
 usage: ayjnt-deploy [--cwd DIR] [--force] [--ci[=BRANCH]] [--fetch] [--json] [--no-build]
-                    [--check] [wrangler args…] [-- wrangler args…]
+                    [--check] [--override-ledger] [wrangler args…] [-- wrangler args…]
 
 A drop-in for `ayjnt deploy`: git-safety preflight, `ayjnt build`, a check that the generated
 config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wrangler.jsonc`.
@@ -45,6 +46,8 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --json           print the preflight result as one JSON object on stdout
   --no-build       do not run the build; verify the existing generated config
   --check          run the preflight and the host-tools check only: no build, no deploy
+  --override-ledger  deploy although the deploy ledger on origin refuses (a lockfile that
+                   drops a live migration) or cannot be read; loudly (see `ayjnt-hooks ledger`)
   -h, --help       show this help and do nothing else
 
 Every other argument, and everything after `--`, goes to wrangler untouched
@@ -79,6 +82,7 @@ class DeployArgs:
         self.json = False
         self.no_build = False
         self.check = False
+        self.override_ledger = False
         self.forwarded: list[str] = []
 
 
@@ -115,6 +119,8 @@ def parse_args(argv: Sequence[str]) -> DeployArgs:
             args.no_build = True
         elif a == "--check":
             args.check = True
+        elif a == "--override-ledger":
+            args.override_ledger = True
         else:
             args.forwarded.append(a)
         i += 1
@@ -362,17 +368,38 @@ class Deploy:
             if self.args.json:
                 emit_json({"preflight": self.data}, self.findings)
             return EXIT_OK
-        if self.args.force and d.changes_lockfile:
-            self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
-                      "committed (it goes into the generated config, .ayjnt/migrations.json "
-                      "stays as it is):\n" + lockfile.format_diff(d))
-        if not self.args.no_build:
-            self.build(lock_bytes, d.changes_lockfile)
-        config = self.verify_config(manifest, lockfile.apply_diff(lock, d))
-        if self.args.json:
-            emit_json({"preflight": self.data, "config": config}, self.findings)
-            sys.stdout.flush()
-        return hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        deployed = lockfile.apply_diff(lock, d)
+        guard = self.ledger_guard(deployed)  # even under --force, as the host-tools refusal
+        try:
+            if self.args.force and d.changes_lockfile:
+                self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
+                          "committed (it goes into the generated config, "
+                          ".ayjnt/migrations.json stays as it is):\n" + lockfile.format_diff(d))
+            if not self.args.no_build:
+                self.build(lock_bytes, d.changes_lockfile)
+            config = self.verify_config(manifest, deployed)
+            if self.args.json:
+                emit_json({"preflight": self.data, "config": config}, self.findings)
+                sys.stdout.flush()
+            code = hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        except BaseException:
+            guard.release()  # the deploy stopped before wrangler finished: drop the lease
+            raise
+        return guard.finish(code)
+
+    def ledger_guard(self, deployed: Lockfile) -> DeployGuard:
+        """The deploy ledger on origin: refuse a lockfile that drops a live entry, take the
+        lease (see ayjnt_hooks/ledger.py)."""
+        from .ledger import DeployGuard, Refused
+
+        guard = DeployGuard(self.root, self.args.forwarded, override=self.args.override_ledger,
+                            force=self.args.force, say_ok=self.say_ok, warn=self.warn)
+        try:
+            guard.before(deployed)
+        except Refused as e:
+            raise Refusal(e.message, e.code, e.hint) from None
+        self.data["ledger"] = guard.data
+        return guard
 
 
 def _read(path: str) -> bytes | None:
