@@ -16,8 +16,15 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import REPORT_URL, AyjntError, print_error, report_internal_error
-from .report import ERROR, OK, WARNING, Finding, emit_json, paint
+from .errors import (
+    REPORT_URL,
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
+from .report import ERROR, OK, WARNING, Finding, emit_json, error_json, paint
 
 if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
@@ -423,6 +430,7 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = list(sys.argv[1:] if argv is None else argv)
     ours = argv[:argv.index("--")] if "--" in argv else argv
     if "-h" in ours or "--help" in ours:  # like ayjnt: before anything else is looked at
@@ -447,10 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"ayjnt: {e}\n")
         return EXIT_USAGE
     except AyjntError as e:
-        deploy.findings.append(Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint))
+        error, finding = error_json("input", e.message, e.path, e.hint)
+        deploy.findings.append(finding)
         if args.json:
-            emit_json({"preflight": deploy.data, "error": {"message": e.message}},
-                      deploy.findings)
+            emit_json({"preflight": deploy.data, "error": error}, deploy.findings)
         sys.stderr.write("\n")
         print_error(e)
         _annotate(deploy.findings)
@@ -459,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if args.json:
+            error, finding = error_json("internal", internal_error_text(e))
+            emit_json({"preflight": deploy.data, "error": error}, [*deploy.findings, finding])
         return EXIT_CANNOT_CHECK
 
 
