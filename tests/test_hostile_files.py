@@ -173,7 +173,7 @@ def test_fix_writes_atomically_and_keeps_the_mode(tmp_path: Path,
     os.link(lock, hard)  # a rename replaces the name: the other link keeps the old bytes
     old = lock.read_bytes()
     monkeypatch.chdir(proj)
-    assert main(("check-migrations", "--stage", "manual", "--fix")) == 1
+    assert main(("check-migrations", "--stage", "manual", "--fix")) == 0  # (fixed)
     assert "Fixed: wrote the change" in capsys.readouterr().out
     assert lock.stat().st_ino != inode and hard.read_bytes() == old
     assert b"SupportAgent" in lock.read_bytes()
@@ -186,7 +186,7 @@ def test_fix_creates_the_lockfile_folder(tmp_path: Path, capsys: pytest.CaptureF
     proj = make_repo(tmp_path)
     sh(proj, "rm -r .ayjnt")
     monkeypatch.chdir(proj)
-    assert main(("check-migrations", "--stage", "manual", "--fix")) == 1
+    assert main(("check-migrations", "--stage", "manual", "--fix")) == 0  # (fixed)
     assert (proj / ".ayjnt/migrations.json").is_file()
 
 
