@@ -197,13 +197,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    version = f"ayjnt-hooks {__version__}"
+    parser.add_argument("-V", "--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    def command(name: str, what: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=what, description=what)
+        p.add_argument("-V", "--version", action="version", version=version)
+        return p
+
     if wanted("migrate"):
-        p = sub.add_parser("migrate",
-                           help="preview the lockfile change `ayjnt build` would make")
+        p = command("migrate",
+                    "preview the lockfile change `ayjnt build` would make")
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder (default: .)")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--check", action="store_true",
@@ -211,7 +217,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_migrate)
 
     if wanted("status"):
-        p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
+        p = command("status", "the git facts the gates use (debug a refused push)")
         p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--porcelain", action="store_true",
@@ -224,7 +230,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                         "unsound or rewrites history (hook ayjnt-lockfile)")):
         if not wanted(name):
             continue
-        p = sub.add_parser(name, help=what)
+        p = command(name, what)
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
         p.add_argument("--stage", choices=STAGES,
                        help="which snapshot to check (default: inferred from git/pre-commit)")
@@ -238,7 +244,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_check)
 
     if wanted("hook-impl"):
-        p = sub.add_parser("hook-impl", help="what the hooks written by `install` run")
+        p = command("hook-impl", "what the hooks written by `install` run")
         p.add_argument("hook", choices=("pre-commit", "pre-push"))
         p.add_argument("--cwd", type=existing_dir)
         p.add_argument("hook_args", nargs="*")
@@ -248,7 +254,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                        ("uninstall", "remove the plain git hooks, restoring earlier ones")):
         if not wanted(name):
             continue
-        p = sub.add_parser(name, help=what)
+        p = command(name, what)
         p.add_argument("--hook", action="append", choices=("pre-commit", "pre-push"),
                        help="which hook (repeatable; default: both)")
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")

@@ -46,6 +46,7 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --no-build       do not run the build; verify the existing generated config
   --check          run the preflight and the host-tools check only: no build, no deploy
   -h, --help       show this help and do nothing else
+  -V, --version    print ayjnt-hooks' version and do nothing else
 
 Every other argument, and everything after `--`, goes to wrangler untouched
 (e.g. --env staging, --dry-run, --keep-vars).
@@ -422,11 +423,23 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool
     return 128 - code if code < 0 else code
 
 
+# Requests for information: answered before anything else is looked at (as ayjnt answers
+# --help), so none of them can reach a build or a deploy.
+HELP_FLAGS = ("-h", "--help")
+VERSION_FLAGS = ("-V", "--version", "-v")  # -v: wrangler's own alias for --version
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours = argv[:argv.index("--")] if "--" in argv else argv
-    if "-h" in ours or "--help" in ours:  # like ayjnt: before anything else is looked at
+    flags = {a.split("=", 1)[0] for a in ours}
+    if flags.intersection(HELP_FLAGS):
         sys.stdout.write(HELP)
+        return EXIT_OK
+    if flags.intersection(VERSION_FLAGS):
+        from . import __version__
+
+        sys.stdout.write(f"ayjnt-deploy (ayjnt-hooks) {__version__}\n")
         return EXIT_OK
     try:
         args = parse_args(argv)

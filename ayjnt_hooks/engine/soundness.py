@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .jsjson import stringify
+
 _VTAG = re.compile("v([0-9]+)")
 
 
@@ -82,6 +84,23 @@ def first_difference(base: list[Any], pushed: list[Any]) -> tuple[int, Any, Any]
         if other != entry:
             return i, entry, other
     return None
+
+
+def field_differences(was: Any, now: Any) -> list[tuple[str, str, str]]:
+    """The fields in which two migration entries differ, as (field, was, now) JSON texts; a
+    missing side shows as ``(none)``. Entries that are not objects compare as a whole."""
+    def show(value: Any) -> str:
+        return "(none)" if value is _ABSENT else stringify(value)
+
+    if not isinstance(was, dict) or not isinstance(now, dict):
+        return [("entry", "(none)" if was is None else show(was),
+                 "(dropped)" if now is None else show(now))]
+    keys = list(was) + [k for k in now if k not in was]
+    return [(k, show(was.get(k, _ABSENT)), show(now.get(k, _ABSENT)))
+            for k in keys if was.get(k, _ABSENT) != now.get(k, _ABSENT)]
+
+
+_ABSENT = object()
 
 
 def diverges(a: list[Any], b: list[Any]) -> bool:
