@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import AyjntError, print_error, report_internal_error
+from .errors import (
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -33,10 +39,7 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return body()
     except AyjntError as e:
         if json_mode:
-            from .report import ERROR, Finding, emit_json
-
-            emit_json({"error": {"message": e.message, **({"path": e.path} if e.path else {})}},
-                      [Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint)])
+            _emit_error("input", e.message, e.path, e.hint)
         else:
             print_error(e)
         return EXIT_CANNOT_CHECK
@@ -44,7 +47,17 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if json_mode:
+            _emit_error("internal", internal_error_text(e))
         return EXIT_CANNOT_CHECK
+
+
+def _emit_error(kind: str, message: str, path: str | None = None, hint: str | None = None
+                ) -> None:
+    from .report import emit_json, error_json
+
+    error, finding = error_json(kind, message, path, hint)
+    emit_json({"error": error}, [finding])
 
 
 # ---------------------------------------------------------------- migrate
@@ -267,6 +280,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder

@@ -16,8 +16,15 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import REPORT_URL, AyjntError, print_error, report_internal_error
-from .report import ERROR, OK, WARNING, Finding, emit_json, paint
+from .errors import (
+    REPORT_URL,
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
+from .report import ERROR, OK, WARNING, Finding, emit_json, error_json, paint
 
 if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
@@ -429,6 +436,7 @@ VERSION_FLAGS = ("-V", "--version", "-v")  # -v: wrangler's own alias for --vers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = list(sys.argv[1:] if argv is None else argv)
     ours = argv[:argv.index("--")] if "--" in argv else argv
     flags = {a.split("=", 1)[0] for a in ours}
@@ -459,10 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"ayjnt: {e}\n")
         return EXIT_USAGE
     except AyjntError as e:
-        deploy.findings.append(Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint))
+        error, finding = error_json("input", e.message, e.path, e.hint)
+        deploy.findings.append(finding)
         if args.json:
-            emit_json({"preflight": deploy.data, "error": {"message": e.message}},
-                      deploy.findings)
+            emit_json({"preflight": deploy.data, "error": error}, deploy.findings)
         sys.stderr.write("\n")
         print_error(e)
         _annotate(deploy.findings)
@@ -471,6 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if args.json:
+            error, finding = error_json("internal", internal_error_text(e))
+            emit_json({"preflight": deploy.data, "error": error}, [*deploy.findings, finding])
         return EXIT_CANNOT_CHECK
 
 

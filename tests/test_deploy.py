@@ -574,6 +574,10 @@ def test_internal_error_is_one_line(proj: Path, capfd: pytest.CaptureFixture[str
     code, _, err = deploy(capfd, "--cwd", str(proj))
     assert code == 3 and "ayjnt: internal error: RuntimeError: kaboom" in err
     assert "Traceback" not in err
+    code, out, _ = deploy(capfd, "--cwd", str(proj), "--json")
+    assert code == 3
+    assert json.loads(out)["error"] == {"kind": "internal",
+                                        "message": "internal error: RuntimeError: kaboom"}
 
 
 def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -581,4 +585,5 @@ def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> No
     sh(proj, "git commit -qam broken && git push -q origin main")
     code, out, err = deploy(capfd, "--cwd", str(proj), "--json")
     assert code == 3 and "is not valid JSON" in err
-    assert json.loads(out)["ok"] is False
+    data = json.loads(out)
+    assert data["ok"] is False and data["error"]["kind"] == "input"
