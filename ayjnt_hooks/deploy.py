@@ -300,7 +300,7 @@ class Deploy:
             return
         # Put the committed bytes back: deploy never stages a migration (ayjnt passes
         # writeLockfile: false); `ayjnt build` is the command that does.
-        _restore(lock_path, lock_before)
+        _restore(self.root, lock_path, lock_before)
         if not pending:
             raise Refusal(f"`{command}` changed {LOCKFILE} although ayjnt-hooks found no pending "
                           "change: ayjnt and ayjnt-hooks disagree, so nothing was deployed. The "
@@ -411,19 +411,18 @@ class Deploy:
 
 
 def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
+    from .engine.snapshot import read_regular_file
+
+    return read_regular_file(path)
 
 
-def _restore(path: str, data: bytes | None) -> None:
+def _restore(root: str, path: str, data: bytes | None) -> None:
     if data is None:
-        os.remove(path)
+        os.remove(path)  # (removes a link itself, never its target)
     else:
-        with open(path, "wb") as f:
-            f.write(data)
+        from .safewrite import write_file
+
+        write_file(root, LOCKFILE, data)  # (never through a symlink)
 
 
 def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool = False

@@ -181,10 +181,9 @@ def _write_fix(cwd: str, lock: lf.Lockfile, d: lf.Diff, fix_deletions: bool, bod
                  "deploy). Re-run with --fix-deletions if that is intended."]
         return None
     new_bytes = lf.serialize(lf.apply_diff(lock, d))
-    path = os.path.join(cwd, ".ayjnt", "migrations.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(new_bytes)
+    from .safewrite import write_file
+
+    write_file(cwd, lf.LOCKFILE_PATH, new_bytes)  # (never through a symlink)
     body += ["", "Fixed: wrote the change into .ayjnt/migrations.json."]
     return "review it, then `git add .ayjnt/migrations.json` and commit again"
 
