@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import AyjntError, print_error, report_internal_error
+from .errors import (
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -33,10 +39,7 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return body()
     except AyjntError as e:
         if json_mode:
-            from .report import ERROR, Finding, emit_json
-
-            emit_json({"error": {"message": e.message, **({"path": e.path} if e.path else {})}},
-                      [Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint)])
+            _emit_error("input", e.message, e.path, e.hint)
         else:
             print_error(e)
         return EXIT_CANNOT_CHECK
@@ -44,7 +47,17 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if json_mode:
+            _emit_error("internal", internal_error_text(e))
         return EXIT_CANNOT_CHECK
+
+
+def _emit_error(kind: str, message: str, path: str | None = None, hint: str | None = None
+                ) -> None:
+    from .report import emit_json, error_json
+
+    error, finding = error_json(kind, message, path, hint)
+    emit_json({"error": error}, [finding])
 
 
 # ---------------------------------------------------------------- migrate
@@ -190,6 +203,21 @@ def cmd_install(args: argparse.Namespace) -> int:
     return guarded(lambda: uninstall(cwd, args.hook or ()))
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from . import ledger
+
+    cwd: str = args.cwd
+    if args.action == "show":
+        return guarded(lambda: ledger.cmd_show(cwd, args.json), json_mode=args.json)
+    if args.action == "init":
+        return guarded(lambda: ledger.cmd_init(cwd, args.env or "default", args.commit))
+    if not args.env:
+        sys.stderr.write("ayjnt-hooks ledger break-lease: name the environment: --env <name> "
+                         "(`default` when deploys pass no --env)\n")
+        return EXIT_USAGE
+    return guarded(lambda: ledger.cmd_break_lease(cwd, args.env))
+
+
 # ---------------------------------------------------------------- entry
 
 class _Parser(argparse.ArgumentParser):
@@ -213,7 +241,7 @@ def help_width() -> int:
 
 
 COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "check", "pre-commit",
-            "pre-push", "hook-impl", "install", "uninstall")
+            "pre-push", "hook-impl", "install", "uninstall", "ledger")
 
 
 def add_fix_flags(p: argparse.ArgumentParser) -> None:
@@ -312,10 +340,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                            help="replace a hook we did not write (kept as <hook>.legacy and "
                                 "run first)")
         p.set_defaults(func=cmd_install)
+
+    if wanted("ledger"):
+        p = command("ledger", "the deploy ledger on origin: what is live per environment, "
+                              "and the deploy lease")
+        p.add_argument("action", choices=("show", "init", "break-lease"),
+                       help="show: each environment's live lockfile and lease; init: create "
+                            "the ledger (from HEAD's lockfile); break-lease: clear a crashed "
+                            "deploy's lease")
+        p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+        p.add_argument("--env", help="the wrangler environment (default: `default`)")
+        p.add_argument("--commit", help="init: the commit whose lockfile is live (default: "
+                                        "HEAD)")
+        p.add_argument("--json", action="store_true", help="show: one JSON object on stdout")
+        p.set_defaults(func=cmd_ledger)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder

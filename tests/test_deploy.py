@@ -493,8 +493,12 @@ def test_fetch_detects_moved_remote(proj: Path, capfd: pytest.CaptureFixture[str
 
 def test_fetch_unreachable_is_a_warning(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
     sh(proj, "git remote set-url origin /nonexistent/repo.git")
-    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch", "--check")
     assert code == 0 and "warning: --fetch: could not reach origin" in err
+    # a deploy (not --check) also needs the deploy ledger: unreadable means refused
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    assert code == 3 and "warning: --fetch: could not reach origin" in err
+    assert "A deploy ledger that cannot be read cannot protect this deploy" in err
 
 
 def test_json(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -638,6 +642,10 @@ def test_internal_error_is_one_line(proj: Path, capfd: pytest.CaptureFixture[str
     code, _, err = deploy(capfd, "--cwd", str(proj))
     assert code == 3 and "ayjnt: internal error: RuntimeError: kaboom" in err
     assert "Traceback" not in err
+    code, out, _ = deploy(capfd, "--cwd", str(proj), "--json")
+    assert code == 3
+    assert json.loads(out)["error"] == {"kind": "internal",
+                                        "message": "internal error: RuntimeError: kaboom"}
 
 
 def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -645,4 +653,5 @@ def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> No
     sh(proj, "git commit -qam broken && git push -q origin main")
     code, out, err = deploy(capfd, "--cwd", str(proj), "--json")
     assert code == 3 and "is not valid JSON" in err
-    assert json.loads(out)["ok"] is False
+    data = json.loads(out)
+    assert data["ok"] is False and data["error"]["kind"] == "input"

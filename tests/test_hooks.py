@@ -180,6 +180,28 @@ def _lock(migrations: list[dict[str, object]], classes: dict[str, str]) -> dict[
     pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"]}], {}),
                  "\"classes\" lacks it", id="classes-missing"),
     pytest.param(_lock([], {"a": "A"}), "no migration creates it", id="classes-extra"),
+    # issue #10 §4: malformed lists were a TypeError; ayjnt never reads them (it copies them
+    # into wrangler.jsonc, which rejects them), so they are unsound history here.
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"], "renamed_classes": True}],
+                       {"a": "A"}),
+                 '"renamed_classes" must be a list of {"from": <class>, "to": <class>} objects, '
+                 "not a boolean", id="issue10-4-renamed-classes-true"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"],
+                         "renamed_classes": [{"from": ["A"], "to": "B"}]}], {"a": "A"}),
+                 '"renamed_classes" must be a list', id="issue10-4-rename-from-not-a-string"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"],
+                         "renamed_classes": [{"from": "A", "to": {"x": 1}}]}], {"a": "A"}),
+                 '"renamed_classes" must be a list', id="issue10-4-rename-to-not-a-string"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A", 5]}], {"a": "A"}),
+                 '"new_sqlite_classes" must be a list of class names, not a list holding '
+                 "something else", id="new-classes-not-strings"),
+    pytest.param(_lock([{"tag": "v1", "new_sqlite_classes": ["A"], "deleted_classes": None}],
+                       {"a": "A"}),
+                 '"deleted_classes" must be a list of class names, not null', id="deleted-null"),
+    pytest.param(_lock([{"tag": "v1" + "0" * 5000, "new_sqlite_classes": ["A"]},
+                        {"tag": "v9" + "0" * 4999, "new_sqlite_classes": ["B"]}],
+                       {"a": "A", "b": "B"}),
+                 "is not after v1", id="issue10-4-tags-over-4300-digits"),
 ])
 def test_soundness(lock: dict[str, object], needle: str | None) -> None:
     problems = soundness_problems(lock)
