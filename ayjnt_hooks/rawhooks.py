@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from .errors import AyjntError
 from .hooks import (
     PRE_COMMIT,
     PRE_PUSH,
