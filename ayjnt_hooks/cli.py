@@ -177,6 +177,21 @@ def cmd_install(args: argparse.Namespace) -> int:
     return guarded(lambda: uninstall(cwd, args.hook or ()))
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from . import ledger
+
+    cwd: str = args.cwd
+    if args.action == "show":
+        return guarded(lambda: ledger.cmd_show(cwd, args.json), json_mode=args.json)
+    if args.action == "init":
+        return guarded(lambda: ledger.cmd_init(cwd, args.env or "default", args.commit))
+    if not args.env:
+        sys.stderr.write("ayjnt-hooks ledger break-lease: name the environment: --env <name> "
+                         "(`default` when deploys pass no --env)\n")
+        return EXIT_USAGE
+    return guarded(lambda: ledger.cmd_break_lease(cwd, args.env))
+
+
 # ---------------------------------------------------------------- entry
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -205,7 +220,7 @@ def help_width() -> int:
 
 
 COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "hook-impl", "install",
-            "uninstall")
+            "uninstall", "ledger")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -282,6 +297,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                            help="replace a hook we did not write (kept as <hook>.legacy and "
                                 "run first)")
         p.set_defaults(func=cmd_install)
+
+    if wanted("ledger"):
+        p = command("ledger", "the deploy ledger on origin: what is live per environment, "
+                              "and the deploy lease")
+        p.add_argument("action", choices=("show", "init", "break-lease"),
+                       help="show: each environment's live lockfile and lease; init: create "
+                            "the ledger (from HEAD's lockfile); break-lease: clear a crashed "
+                            "deploy's lease")
+        p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+        p.add_argument("--env", help="the wrangler environment (default: `default`)")
+        p.add_argument("--commit", help="init: the commit whose lockfile is live (default: "
+                                        "HEAD)")
+        p.add_argument("--json", action="store_true", help="show: one JSON object on stdout")
+        p.set_defaults(func=cmd_ledger)
     return parser
 
 
