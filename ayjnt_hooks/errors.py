@@ -19,6 +19,55 @@ class AyjntError(Exception):
         self.hint = hint  # the command that fixes it, when the message does not already say
 
 
+def use_js_text_output() -> None:
+    """Let stdout/stderr write what JavaScript's console writes for any string: a lone
+    surrogate (a lockfile's ``"\\ud800"`` escape, a file name that was not UTF-8) becomes
+    U+FFFD, as in Bun, where Python would raise ``UnicodeEncodeError`` mid-message."""
+    import sys
+
+    register_js_text_errors()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=JS_TEXT_ERRORS)
+
+
+JS_TEXT_ERRORS = "ayjnt-js"
+
+
+def register_js_text_errors() -> None:
+    """Make ``errors="ayjnt-js"`` available to ``str.encode`` and text streams."""
+    import codecs
+
+    codecs.register_error(JS_TEXT_ERRORS, _as_javascript_writes)
+
+
+def _as_javascript_writes(e: UnicodeError) -> tuple[bytes, int]:
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    # UTF-16 code units, read back with U+FFFD for the unpaired ones: JavaScript's rule. (Bytes,
+    # because CPython's UTF-8 encoder takes only ASCII text back from an error handler.)
+    text = e.object[e.start:e.end].encode("utf-16-le", "surrogatepass").decode(
+        "utf-16-le", "replace")
+    return text.encode(e.encoding, "backslashreplace"), e.end
+
+
+def internal_error_text(e: Exception) -> str:
+    """``internal error: <type> in <file>:<line> (<function>)`` — the innermost frame of ours.
+    The exception's own text is left out: it may quote the file that broke us (a
+    ``ValueError`` carries the bytes it could not parse)."""
+    import os
+
+    where = ""
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if f"{os.sep}ayjnt_hooks{os.sep}" in code.co_filename:
+            where = f" in {os.path.basename(code.co_filename)}:{tb.tb_lineno} ({code.co_name})"
+        tb = tb.tb_next
+    return f"internal error: {type(e).__name__}{where}"
+
+
 def print_error(err: AyjntError) -> None:
     """``ayjnt: <message>``, then ``  fix: <hint>`` when there is one, on stderr."""
     import sys
@@ -27,11 +76,7 @@ def print_error(err: AyjntError) -> None:
 
 
 def report_internal_error(e: Exception) -> None:
-    """The last line of defence: one line on stderr, the traceback only on request.
-
-    The exception's own text is not printed: it may quote the file that broke us (a
-    ``ValueError`` carries the bytes it could not parse). Its type and where in our code it
-    happened are enough for a report."""
+    """The last line of defence: one line on stderr, the traceback only on request."""
     import os
     import sys
 
@@ -39,13 +84,6 @@ def report_internal_error(e: Exception) -> None:
         import traceback
 
         traceback.print_exc()
-    where = ""
-    tb = e.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if f"{os.sep}ayjnt_hooks{os.sep}" in code.co_filename:
-            where = f" in {os.path.basename(code.co_filename)}:{tb.tb_lineno} ({code.co_name})"
-        tb = tb.tb_next
-    sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}{where}\n"
+    sys.stderr.write(f"ayjnt: {internal_error_text(e)}\n"
                      f"  please report it at {REPORT_URL} "
                      f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")

@@ -26,7 +26,7 @@ from ..errors import AyjntError
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from typing import Callable
+    from typing import Any, Callable
 
 Key = tuple[str, "str | None", str]  # (section, subsection, name); quoted for Python 3.9
 # the value (None: a key with no "=", which means true), the file it came from, its line
@@ -526,6 +526,19 @@ def _parse_parameters(text: str) -> list[tuple[str, bytes | None]]:
         else:
             name, eq, rest = first.partition("=")
             out.append((name, os.fsencode(rest) if eq else None))
+
+
+def _dulwich_stack(commondir: str) -> Any:
+    """dulwich's own view of the config, for dulwich's transports (the deploy ledger): it
+    reads ``insteadOf``, ``http.*`` and the like itself."""
+    import contextlib
+
+    from dulwich.config import ConfigFile, StackedConfig
+
+    backends = StackedConfig.default_backends()
+    with contextlib.suppress(FileNotFoundError):
+        backends.insert(0, ConfigFile.from_path(os.path.join(commondir, "config")))
+    return StackedConfig(backends)
 
 
 def user_excludes_file(config: GitConfig) -> str:

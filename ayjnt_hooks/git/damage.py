@@ -30,6 +30,9 @@ class MissingObject(AyjntError, KeyError):
     """An object the repository should hold is not there (a ``KeyError`` too, for callers
     that treat a missing object as "not known")."""
 
+    def __str__(self) -> str:
+        return self.message  # (not KeyError's quoted repr)
+
 
 def _kind(err: BaseException) -> str:
     if isinstance(err, Corrupt):

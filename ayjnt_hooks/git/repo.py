@@ -61,6 +61,7 @@ class Repo:
         self._reader: ObjectReader | None = None
         self._graph: CommitGraph | None = None
         self._graph_opened = False
+        self._replaced: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"Repo(gitdir={self.gitdir!r}, worktree={self.worktree!r})"

@@ -16,8 +16,9 @@ Config (:mod:`.config`, on every run): git's grammar, includes and errors; a val
 Files this check adds (:func:`check_repository`, on every run):
   * ``core.excludesFile`` or ``info/exclude`` that is a folder (git: "cannot use … as an
     exclude file");
-  * ``info/grafts`` or replace refs (``refs/replace/``): they change history and trees
-    behind the objects' backs, and the reader does not apply them.
+  * ``shallow``, whose every line must be an object id.
+Replace refs (``refs/replace/``) are applied to every object read, as git applies them; grafts
+to the history walk.
 Index (:mod:`.index`): versions 2 to 4; the modes and flags git writes; extensions ``TREE``,
   ``sdir`` and any optional one; a split index is refused.
 Objects (:mod:`.objects`): loose objects, pack index v1/v2, packs v2/v3, deltas within a pack,
@@ -88,33 +89,5 @@ def check_repository(repo: Repo) -> None:
     from .files import read_shallow
 
     read_shallow(repo.commondir)  # (git reads it before any history walk; damage must show)
-    grafts = os.path.join(repo.commondir, "info", "grafts")
-    if os.path.lexists(grafts):
-        raise AyjntError(f"{grafts}: grafts rewrite history, and ayjnt-hooks does not apply "
-                         f"them.", path=grafts,
-                         hint="turn them into replace refs and then real history: "
-                              "`git replace --convert-graft-file`, then rewrite or drop them")
-    if _uses_replace_refs(repo):
-        where = os.path.join(repo.commondir, "refs", "replace")
-        raise AyjntError(f"{where}: replace refs swap objects behind their ids, and ayjnt-hooks "
-                         f"does not apply them.", path=where,
-                         hint="check with GIT_NO_REPLACE_OBJECTS=1, or delete them "
-                              "(`git replace -d <id>`)")
 
 
-def _uses_replace_refs(repo: Repo) -> bool:
-    if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None:
-        return False
-    if not repo.config.get_bool("core", "usereplacerefs", True):
-        return False
-    folder = os.path.join(repo.commondir, "refs", "replace")
-    for _, _, files in os.walk(folder):
-        if files:
-            return True
-    from .files import read_regular
-
-    try:  # (a raw look: parsing a large packed-refs on every commit would cost)
-        data = read_regular(os.path.join(repo.commondir, "packed-refs"))
-    except (OSError, ValueError):
-        return False  # (a damaged packed-refs is named when it is read)
-    return data is not None and b" refs/replace/" in data

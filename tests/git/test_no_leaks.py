@@ -74,7 +74,12 @@ def plant(work: Path, tmp_path: Path, where: str) -> None:
         (git / "objects" / "info").mkdir(exist_ok=True)
         (git / "objects" / "info" / "alternates").write_text(f'"{SECRET}\n')
     elif where == "gitfile":
-        (work / "agents" / ".git").write_text(f"gitdir {SECRET}\n")
+        from ..conftest import write_files
+        from .test_refusals import built_lockfile
+
+        write_files(work / "app", {"agents/chat/agent.ts": "export default class C {}\n",
+                                   ".ayjnt/migrations.json": built_lockfile(),
+                                   ".git": f"gitdir {SECRET}\n"})
     else:
         raise AssertionError(where)
 
@@ -90,7 +95,7 @@ def test_no_message_quotes_a_file(tmp_path: Path, where: str,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     work = make_project(tmp_path)
     plant(work, tmp_path, where)
-    cwd = work / "agents" if where == "gitfile" else work
+    cwd = work / "app" if where == "gitfile" else work
     runs = [
         lambda: cli_main(("status", "--json", "--cwd", str(cwd))),
         lambda: cli_main(("status", "--cwd", str(cwd))),

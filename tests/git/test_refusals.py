@@ -152,9 +152,10 @@ def damage(tmp_path: Path, work: Path, script: str) -> Path:
     elif kind == "GRAPH":
         flip_graph_tree_of_head(work)
     elif kind == "GITFILE":
-        nested = work / "agents" / "nested"
-        nested.mkdir()
-        (nested / ".git").write_text("gitdir: .git\n")
+        nested = work / "app"  # an ayjnt project whose .git file names itself
+        write_files(nested, {"agents/chat/agent.ts": agent_src("ChatAgent"),
+                             ".ayjnt/migrations.json": built_lockfile(),
+                             ".git": "gitdir: .git\n"})
         return nested
     else:
         sh(work, script)
