@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import AyjntError, print_error, report_internal_error
+from .errors import (
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -33,10 +39,7 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return body()
     except AyjntError as e:
         if json_mode:
-            from .report import ERROR, Finding, emit_json
-
-            emit_json({"error": {"message": e.message, **({"path": e.path} if e.path else {})}},
-                      [Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint)])
+            _emit_error("input", e.message, e.path, e.hint)
         else:
             print_error(e)
         return EXIT_CANNOT_CHECK
@@ -44,7 +47,17 @@ def guarded(body: Callable[[], int], *, json_mode: bool = False) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if json_mode:
+            _emit_error("internal", internal_error_text(e))
         return EXIT_CANNOT_CHECK
+
+
+def _emit_error(kind: str, message: str, path: str | None = None, hint: str | None = None
+                ) -> None:
+    from .report import emit_json, error_json
+
+    error, finding = error_json(kind, message, path, hint)
+    emit_json({"error": error}, [finding])
 
 
 # ---------------------------------------------------------------- migrate
@@ -225,13 +238,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    version = f"ayjnt-hooks {__version__}"
+    parser.add_argument("-V", "--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    def command(name: str, what: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=what, description=what)
+        p.add_argument("-V", "--version", action="version", version=version)
+        return p
+
     if wanted("migrate"):
-        p = sub.add_parser("migrate",
-                           help="preview the lockfile change `ayjnt build` would make")
+        p = command("migrate",
+                    "preview the lockfile change `ayjnt build` would make")
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder (default: .)")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--check", action="store_true",
@@ -239,7 +258,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_migrate)
 
     if wanted("status"):
-        p = sub.add_parser("status", help="the git facts the gates use (debug a refused push)")
+        p = command("status", "the git facts the gates use (debug a refused push)")
         p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--porcelain", action="store_true",
@@ -252,7 +271,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                         "unsound or rewrites history (hook ayjnt-lockfile)")):
         if not wanted(name):
             continue
-        p = sub.add_parser(name, help=what)
+        p = command(name, what)
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
         p.add_argument("--stage", choices=STAGES,
                        help="which snapshot to check (default: inferred from git/pre-commit)")
@@ -266,7 +285,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_check)
 
     if wanted("hook-impl"):
-        p = sub.add_parser("hook-impl", help="what the hooks written by `install` run")
+        p = command("hook-impl", "what the hooks written by `install` run")
         p.add_argument("hook", choices=("pre-commit", "pre-push"))
         p.add_argument("--cwd", type=existing_dir)
         p.add_argument("hook_args", nargs="*")
@@ -276,7 +295,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                        ("uninstall", "remove the plain git hooks, restoring earlier ones")):
         if not wanted(name):
             continue
-        p = sub.add_parser(name, help=what)
+        p = command(name, what)
         p.add_argument("--hook", action="append", choices=("pre-commit", "pre-push"),
                        help="which hook (repeatable; default: both)")
         p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
@@ -318,6 +337,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder

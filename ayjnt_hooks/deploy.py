@@ -16,8 +16,15 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import REPORT_URL, AyjntError, print_error, report_internal_error
-from .report import ERROR, OK, WARNING, Finding, emit_json, paint
+from .errors import (
+    REPORT_URL,
+    AyjntError,
+    internal_error_text,
+    print_error,
+    report_internal_error,
+    use_js_text_output,
+)
+from .report import ERROR, OK, WARNING, Finding, emit_json, error_json, paint
 
 if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
@@ -46,6 +53,7 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --no-build       do not run the build; verify the existing generated config
   --check          run the preflight and the host-tools check only: no build, no deploy
   -h, --help       show this help and do nothing else
+  -V, --version    print ayjnt-hooks' version and do nothing else
 
 Every other argument, and everything after `--`, goes to wrangler untouched
 (e.g. --env staging, --dry-run, --keep-vars).
@@ -422,11 +430,24 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool
     return 128 - code if code < 0 else code
 
 
+# Requests for information: answered before anything else is looked at (as ayjnt answers
+# --help), so none of them can reach a build or a deploy.
+HELP_FLAGS = ("-h", "--help")
+VERSION_FLAGS = ("-V", "--version", "-v")  # -v: wrangler's own alias for --version
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    use_js_text_output()
     argv = list(sys.argv[1:] if argv is None else argv)
     ours = argv[:argv.index("--")] if "--" in argv else argv
-    if "-h" in ours or "--help" in ours:  # like ayjnt: before anything else is looked at
+    flags = {a.split("=", 1)[0] for a in ours}
+    if flags.intersection(HELP_FLAGS):
         sys.stdout.write(HELP)
+        return EXIT_OK
+    if flags.intersection(VERSION_FLAGS):
+        from . import __version__
+
+        sys.stdout.write(f"ayjnt-deploy (ayjnt-hooks) {__version__}\n")
         return EXIT_OK
     try:
         args = parse_args(argv)
@@ -447,10 +468,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"ayjnt: {e}\n")
         return EXIT_USAGE
     except AyjntError as e:
-        deploy.findings.append(Finding(ERROR, "could-not-check", e.message, e.path, hint=e.hint))
+        error, finding = error_json("input", e.message, e.path, e.hint)
+        deploy.findings.append(finding)
         if args.json:
-            emit_json({"preflight": deploy.data, "error": {"message": e.message}},
-                      deploy.findings)
+            emit_json({"preflight": deploy.data, "error": error}, deploy.findings)
         sys.stderr.write("\n")
         print_error(e)
         _annotate(deploy.findings)
@@ -459,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:
         report_internal_error(e)
+        if args.json:
+            error, finding = error_json("internal", internal_error_text(e))
+            emit_json({"preflight": deploy.data, "error": error}, [*deploy.findings, finding])
         return EXIT_CANNOT_CHECK
 
 

@@ -19,6 +19,43 @@ class AyjntError(Exception):
         self.hint = hint  # the command that fixes it, when the message does not already say
 
 
+def use_js_text_output() -> None:
+    """Let stdout/stderr write what JavaScript's console writes for any string: a lone
+    surrogate (a lockfile's ``"\\ud800"`` escape, a file name that was not UTF-8) becomes
+    U+FFFD, as in Bun, where Python would raise ``UnicodeEncodeError`` mid-message."""
+    import sys
+
+    register_js_text_errors()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=JS_TEXT_ERRORS)
+
+
+JS_TEXT_ERRORS = "ayjnt-js"
+
+
+def register_js_text_errors() -> None:
+    """Make ``errors="ayjnt-js"`` available to ``str.encode`` and text streams."""
+    import codecs
+
+    codecs.register_error(JS_TEXT_ERRORS, _as_javascript_writes)
+
+
+def _as_javascript_writes(e: UnicodeError) -> tuple[bytes, int]:
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    # UTF-16 code units, read back with U+FFFD for the unpaired ones: JavaScript's rule. (Bytes,
+    # because CPython's UTF-8 encoder takes only ASCII text back from an error handler.)
+    text = e.object[e.start:e.end].encode("utf-16-le", "surrogatepass").decode(
+        "utf-16-le", "replace")
+    return text.encode(e.encoding, "backslashreplace"), e.end
+
+
+def internal_error_text(e: Exception) -> str:
+    return f"internal error: {type(e).__name__}: {e}"
+
+
 def print_error(err: AyjntError) -> None:
     """``ayjnt: <message>``, then ``  fix: <hint>`` when there is one, on stderr."""
     import sys
@@ -35,6 +72,6 @@ def report_internal_error(e: Exception) -> None:
         import traceback
 
         traceback.print_exc()
-    sys.stderr.write(f"ayjnt: internal error: {type(e).__name__}: {e}\n"
+    sys.stderr.write(f"ayjnt: {internal_error_text(e)}\n"
                      f"  please report it at {REPORT_URL} "
                      f"(rerun with AYJNT_HOOKS_DEBUG=1 for the traceback)\n")

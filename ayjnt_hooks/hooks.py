@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from .engine import lockfile as lf
 from .engine.scan import scan
 from .engine.snapshot import Snapshot, WorkTree
-from .engine.soundness import diverges, first_difference, has_conflict_markers, soundness_problems
+from .engine.soundness import (
+    diverges,
+    field_differences,
+    first_difference,
+    has_conflict_markers,
+    soundness_problems,
+)
 from .errors import AyjntError
 from .report import ERROR, WARNING, Finding, paint
 
@@ -125,15 +131,30 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     else:
         fix_text = (f"run `ayjnt build`, then `git add {lock_name}`"
                     + (" and commit" if target.stage == PRE_PUSH else "")
-                    + " (no Bun? add --fix to the hook's args)")
-    if fix:
-        fix_text = _write_fix(cwd, lock, d, fix_deletions, body) or fix_text
-    finding = Finding(ERROR, "pending-lockfile",
+                    + f" (no Bun? {no_bun_hint(target)})")
+    written = fix and _write_fix(cwd, lock, d, fix_deletions, body) is not None
+    if written:  # (the path as git names it from the repository's top, where hooks run)
+        fix_text = f"review it, then `git add {lock_name}`" + (
+            "" if target.stage == MANUAL else " and commit again")
+    # A manual --fix has done its whole job once the working tree holds the change; in a hook
+    # the fix is not yet staged or committed, so the hook still fails.
+    severity = WARNING if written and target.stage == MANUAL else ERROR
+    finding = Finding(severity, "pending-lockfile",
                       f"lockfile change pending in {target.description}", lock_name,
                       hint=fix_text)
     text = block("ayjnt-migrations", f"a lockfile change is pending in {target.description} — "
-                  "not yet in .ayjnt/migrations.json", body, fix_text)
+                  "not yet in .ayjnt/migrations.json", body, fix_text, severity)
     return [(finding, text)]
+
+
+def no_bun_hint(target: Target) -> str:
+    """A way to write the fix without Bun that works where the message is shown: the manual
+    command always does; ``args: [--fix]`` only under the pre-commit framework's commit stage."""
+    cwd = f" --cwd {target.project}" if target.project else ""
+    manual = f"`ayjnt-hooks check-migrations --stage manual --fix{cwd}` writes it"
+    if target.stage == PRE_COMMIT and os.environ.get("PRE_COMMIT") == "1":
+        return f"add `args: [--fix]` to the ayjnt-migrations hook, or {manual}"
+    return manual
 
 
 def _lockfile_on_disk_has_fix(cwd: str, manifest: Manifest, target: Target) -> bool:
@@ -171,7 +192,8 @@ def _write_fix(cwd: str, lock: lf.Lockfile, d: lf.Diff, fix_deletions: bool, bod
 # ------------------------------------------------------------------ ayjnt-lockfile
 
 def check_lockfile(target: Target, *, from_ref: str | None = None,
-                   new_branch: bool = False) -> list[tuple[Finding, str]]:
+                   new_branch: bool = False, remote: str = "origin",
+                   remote_branch: str | None = None) -> list[tuple[Finding, str]]:
     snap = target.snapshot
     lock_name = target.lock_name
     out: list[tuple[Finding, str]] = []
@@ -199,7 +221,8 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
                       "`ayjnt build`")
         out.append((Finding(ERROR, "lockfile-unsound", "; ".join(problems), lock_name), text))
     if target.stage == PRE_PUSH and target.repo is not None:
-        out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch)
+        out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch,
+                            remote, remote_branch)
     return out
 
 
@@ -216,8 +239,25 @@ def _lock_at(repo: Repo, sha: str, prefix: str) -> lf.Lockfile | None:
         return None
 
 
+def rebase_fix(remote: str, remote_branch: str | None, lock_name: str) -> str:
+    """How to rebuild the push on the remote's history, with the real branch name (never a
+    placeholder) and an explicit ref for the lockfile (``--ours``/``--theirs`` swap meaning
+    between a merge and a rebase)."""
+    branch = (remote_branch or "").removeprefix("refs/heads/")
+    if not branch:
+        fetch, ref = f"git pull --rebase {remote}", "@{upstream}"
+    elif "/" in remote or ":" in remote:  # pushed to a URL: there is no remote-tracking ref
+        fetch, ref = f"git fetch {remote} {branch} && git rebase FETCH_HEAD", "FETCH_HEAD"
+    else:
+        fetch, ref = f"git fetch {remote} && git rebase {remote}/{branch}", f"{remote}/{branch}"
+    return (f"{fetch}; on the lockfile conflict take the remote's (git checkout {ref} -- "
+            f"{lock_name}), re-run `ayjnt build`, `git add {lock_name}`, `git rebase "
+            "--continue`, then push again")
+
+
 def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
-                 from_ref: str | None, new_branch: bool) -> list[tuple[Finding, str]]:
+                 from_ref: str | None, new_branch: bool, remote: str = "origin",
+                 remote_branch: str | None = None) -> list[tuple[Finding, str]]:
     out: list[tuple[Finding, str]] = []
     if from_ref and repo.has_object(from_ref):
         base = _lock_at(repo, from_ref, target.project)
@@ -227,16 +267,21 @@ def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
                 i, was, now = diff
                 was_tag = was["tag"] if isinstance(was, dict) else "(none)"
                 now_tag = now["tag"] if isinstance(now, dict) else "(dropped)"
+                fields = field_differences(was, now)
+                width = max(len("field"), *(len(f) for f, _, _ in fields))
+                left = max(len("the remote"), *(len(w) for _, w, _ in fields))
+                table = [f"  {'field':<{width}}  {'the remote':<{left}}  the push"]
+                table += [f"  {f:<{width}}  {w:<{left}}  {n}" for f, w, n in fields]
                 text = block(
                     "ayjnt-lockfile",
                     f"{lock_name} in {target.description} rewrites the remote's migration "
                     "history",
                     [f"entry #{i + 1}: the remote ({from_ref[:7]}) has {was_tag}, the push has "
-                     f"{now_tag}.",
+                     f"{now_tag}; they differ in {', '.join(f for f, _, _ in fields)}:",
+                     *table,
                      "Migrations are append-only: a rewritten, reordered or dropped entry "
                      "makes production and the lockfile disagree."],
-                    f"git fetch && git rebase origin/<branch>, keep the remote's "
-                    f"{lock_name}, re-run `ayjnt build`, commit the lockfile, push again")
+                    rebase_fix(remote, remote_branch, lock_name))
                 out.append((Finding(ERROR, "lockfile-diverged",
                                     f"entry #{i + 1}: remote {was_tag}, pushed {now_tag}",
                                     lock_name), text))
@@ -272,7 +317,9 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
             remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
             branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
             new_branch = target.repo.ref_sha(f"refs/remotes/{remote}/{branch}") is None
-        results = check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+        results = check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                                 remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
+                                 remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
     if json_mode:
         from .report import emit_json
 

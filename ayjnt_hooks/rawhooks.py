@@ -161,7 +161,8 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
                               f"git fetch {remote}, then push again", WARNING)
                 results.append((Finding(WARNING, "remote-unknown", text), text))
         results += check_migrations(target, cwd)
-        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch)
+        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                                  remote=remote, remote_branch=remote_ref)
     return emit(results)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, NamedTuple, TextIO
 
@@ -78,4 +79,24 @@ def emit_json(data: dict[str, Any], findings: list[Finding], stream: TextIO | No
            "findings": [f.as_json() for f in findings]}
     import json
 
-    (stream or sys.stdout).write(json.dumps(out, ensure_ascii=False) + "\n")
+    text = json.dumps(out, ensure_ascii=False)
+    # A lone surrogate (from a lockfile's "\ud800" escape, or a name that was not UTF-8) is
+    # written as JSON.stringify writes it, an escape, instead of failing to encode.
+    (stream or sys.stdout).write(_LONE_SURROGATE.sub(_escape_surrogate, text) + "\n")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def error_json(kind: str, message: str, path: str | None = None, hint: str | None = None
+               ) -> tuple[dict[str, Any], Finding]:
+    """``{"error": {...}}``'s value and its finding, for a command that could not check (exit
+    3). ``kind`` is ``input`` for bad input (the message says the fix) or ``internal`` for a
+    bug of ours."""
+    code = "could-not-check" if kind == "input" else "internal-error"
+    return ({"kind": kind, "message": message, **({"path": path} if path else {})},
+            Finding(ERROR, code, message, path, hint=hint))

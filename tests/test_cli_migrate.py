@@ -108,6 +108,7 @@ def test_bad_input_exit_3(project: Project, capsys: pytest.CaptureFixture[str],
     assert code == 3 and err == ""
     data = json.loads(out)
     assert data["ok"] is False and needle in data["error"]["message"]
+    assert data["error"]["kind"] == "input"
 
 
 def test_shape_error_names_fix(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,6 +145,11 @@ def test_internal_error_is_one_line(project: Project, capsys: pytest.CaptureFixt
     assert code == 3
     assert err.startswith("ayjnt: internal error: RuntimeError: kaboom\n")
     assert "Traceback" not in err
+    code, out, _ = run(capsys, "migrate", "--cwd", str(root), "--json")
+    assert code == 3
+    data = json.loads(out)  # a bug of ours, told apart from bad input
+    assert data["error"] == {"kind": "internal", "message": "internal error: RuntimeError: kaboom"}
+    assert data["findings"][0]["code"] == "internal-error"
     monkeypatch.setenv("AYJNT_HOOKS_DEBUG", "1")
     code, _, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3 and "Traceback" in err

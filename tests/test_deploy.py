@@ -133,6 +133,26 @@ def test_help_does_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str], en
     assert parse_args(["--", "--help"]).forwarded == ["--help"]
 
 
+@pytest.mark.parametrize("argv", [
+    pytest.param(["--version"], id="long"),
+    pytest.param(["-V"], id="short"),
+    pytest.param(["-v"], id="wrangler-alias"),
+    pytest.param(["--env", "staging", "--version"], id="after-forwarded"),
+    pytest.param(["--force", "--ci", "-V", "--", "--dry-run"], id="with-force"),
+])
+def test_version_does_nothing(proj: Path, env: Path, capfd: pytest.CaptureFixture[str],
+                              argv: list[str]) -> None:
+    """A version request never reaches the build or wrangler (before: forwarded to
+    `wrangler deploy` after a real build)."""
+    from ayjnt_hooks import __version__
+
+    write_files(proj, {"agents/new/agent.ts": agent("NewAgent")})  # would refuse a deploy
+    code, out, err = deploy(capfd, "--cwd", str(proj), *argv)
+    assert (code, out, err) == (0, f"ayjnt-deploy (ayjnt-hooks) {__version__}\n", "")
+    assert not env.exists() and not (proj / ".ayjnt" / "dist").exists()
+    assert parse_args(["--", "--version"]).forwarded == ["--version"]
+
+
 @pytest.mark.parametrize(("argv", "cwd", "force", "forwarded"), [
     pytest.param(["--cwd", "."], ".", False, [], id="TV-66-space"),
     pytest.param(["--cwd=."], ".", False, [], id="TV-66-equals"),
@@ -554,6 +574,10 @@ def test_internal_error_is_one_line(proj: Path, capfd: pytest.CaptureFixture[str
     code, _, err = deploy(capfd, "--cwd", str(proj))
     assert code == 3 and "ayjnt: internal error: RuntimeError: kaboom" in err
     assert "Traceback" not in err
+    code, out, _ = deploy(capfd, "--cwd", str(proj), "--json")
+    assert code == 3
+    assert json.loads(out)["error"] == {"kind": "internal",
+                                        "message": "internal error: RuntimeError: kaboom"}
 
 
 def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -561,4 +585,5 @@ def test_scan_error_exits_3(proj: Path, capfd: pytest.CaptureFixture[str]) -> No
     sh(proj, "git commit -qam broken && git push -q origin main")
     code, out, err = deploy(capfd, "--cwd", str(proj), "--json")
     assert code == 3 and "is not valid JSON" in err
-    assert json.loads(out)["ok"] is False
+    data = json.loads(out)
+    assert data["ok"] is False and data["error"]["kind"] == "input"

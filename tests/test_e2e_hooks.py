@@ -47,6 +47,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Consumer:
     def __init__(self, proj: Path, home: Path) -> None:
         self.proj = proj
+        self.kind = "raw"
         self.work = proj
         while not (self.work / ".git").exists():
             self.work = self.work.parent
@@ -90,6 +91,7 @@ def _consumer(kind: str, tmp_path: Path, hooks_repo: tuple[Path, str], home: Pat
               subdir: str = "") -> Consumer:
     proj = make_repo(tmp_path, subdir)
     c = Consumer(proj, home)
+    c.kind = kind
     if kind == "pre-commit":
         args = ["--cwd", subdir] if subdir else []
         (c.work / ".pre-commit-config.yaml").write_text(_config(*hooks_repo, args))
@@ -121,6 +123,32 @@ def test_new_agent_without_lockfile(consumer: Consumer) -> None:
     build(consumer.proj)
     consumer.sh("git add .ayjnt/migrations.json")
     assert_allowed(consumer.commit("add with lockfile"))
+
+
+def run_hint(c: Consumer, out: str, pattern: str) -> str:
+    """Find the hint a refusal printed and run it exactly as printed, from the repository's
+    top (where a user's terminal is); returns the command."""
+    import re
+
+    found = re.search(pattern, out)
+    assert found, out
+    c.sh(found.group(1))
+    return found.group(1)
+
+
+def test_no_bun_hint_works_where_shown(consumer: Consumer) -> None:
+    """The "no Bun?" hint is a command that works under every manager (before: "add --fix to
+    the hook's args", which `hook-impl` rejects with exit 2)."""
+    consumer.add_agent("SupportAgent", "support")
+    consumer.sh("git add agents")
+    proc = consumer.commit("add")
+    assert_blocked(proc, "no Bun?")
+    out = proc.stdout + proc.stderr
+    assert ("args: [--fix]" in out) == (consumer.kind == "pre-commit"), out
+    command = run_hint(consumer, out, r"`(ayjnt-hooks check-migrations --stage manual --fix)`")
+    assert "SupportAgent" in (consumer.proj / ".ayjnt/migrations.json").read_text(), command
+    consumer.sh("git add .ayjnt/migrations.json")
+    assert_allowed(consumer.commit("add with the fix"))
 
 
 def test_folder_move(consumer: Consumer) -> None:
@@ -229,7 +257,12 @@ def test_monorepo_subfolder(tmp_path: Path, hooks_repo: tuple[Path, str],
         c = _consumer(kind, tmp_path / kind, hooks_repo, pre_commit_home, "apps/chat")
         c.add_agent("SupportAgent", "support")
         c.sh("git add -A")
-        assert_blocked(c.commit("add"), "git add apps/chat/.ayjnt/migrations.json")
+        proc = c.commit("add")
+        assert_blocked(proc, "git add apps/chat/.ayjnt/migrations.json")
+        run_hint(c, proc.stdout + proc.stderr,
+                 r"`(ayjnt-hooks check-migrations --stage manual --fix --cwd apps/chat)`")
+        c.sh("git add apps/chat/.ayjnt/migrations.json")
+        assert_allowed(c.commit("add with the fix"))
 
 
 # --- raw hooks only ------------------------------------------------------------------------

@@ -27,12 +27,24 @@ def js_string(s: str) -> str:
 
 
 def js_number(x: float) -> str:
-    """ECMAScript Number::toString for finite numbers; JSON writes non-finite as null."""
+    """A number as ``JSON.stringify`` writes it: Number::toString, non-finite as ``null``."""
     if isinstance(x, int) and abs(x) < _MAX_SAFE:
         return str(x)
     f = float(x)
     if f != f or f in (float("inf"), float("-inf")):
         return "null"
+    return number_to_string(f)
+
+
+def number_to_string(x: float) -> str:
+    """ECMAScript Number::toString (what a template literal writes): ``Infinity``, ``NaN``."""
+    if isinstance(x, int) and abs(x) < _MAX_SAFE:
+        return str(x)
+    f = float(x)
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "Infinity" if f > 0 else "-Infinity"
     if f == 0:
         return "0"
     sign = "-" if f < 0 else ""
@@ -124,9 +136,19 @@ def _write(value: Any, out: list[str], step: str, cur: str) -> None:
         out.append(close)
 
 
-def _parse_int(text: str) -> int | float:
-    n = int(text)
-    return n if abs(n) < _MAX_SAFE else float(n)
+_SAFE_DIGITS = 15  # every integer of up to 15 digits is below 2**53, so int() is exact
+
+
+def parse_int(text: str) -> int | float:
+    """A decimal integer read as a JavaScript number (a double), as ``JSON.parse`` and
+    ``parseInt(s, 10)`` read it: exact below 2**53, else the nearest double (``Infinity`` past
+    the largest). ``float()`` of the text rounds correctly, as JavaScriptCore does, and has no
+    digit limit (``int()`` refuses more than 4,300 digits)."""
+    digits = len(text) - (text[:1] == "-")
+    if digits <= _SAFE_DIGITS:
+        return int(text)
+    n = float(text)
+    return int(n) if abs(n) < _MAX_SAFE else n
 
 
 def _reject_constant(name: str) -> Any:
@@ -139,5 +161,5 @@ def _object_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def parse(text: str) -> Any:
     """``JSON.parse``: raises ValueError (or RecursionError) on invalid input."""
-    return json.loads(text, parse_int=_parse_int, parse_constant=_reject_constant,
+    return json.loads(text, parse_int=parse_int, parse_constant=_reject_constant,
                       object_pairs_hook=_object_hook)

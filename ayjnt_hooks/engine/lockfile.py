@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from ..errors import AyjntError
 from . import jsjson
-from .scan import Agent, Manifest
+from .scan import Agent, Manifest, decode
 
 LOCKFILE_PATH = ".ayjnt/migrations.json"
 RESTORE_COMMAND = f"git checkout HEAD -- {LOCKFILE_PATH}"
@@ -47,7 +47,7 @@ def parse_lockfile(data: bytes | None, shown: str = LOCKFILE_PATH) -> Lockfile:
     """``readLockfile``: missing → empty; then ``JSON.parse`` and ayjnt's shape checks."""
     if data is None:
         return empty_lockfile()
-    text = data.decode("utf-8", errors="replace")
+    text = decode(data)  # Bun.file().text(): a leading BOM is dropped, bad bytes become U+FFFD
     try:
         parsed = jsjson.parse(text)
     except RecursionError:
@@ -110,8 +110,8 @@ def next_tag(lockfile: Lockfile) -> str:
     for m in lockfile["migrations"]:
         match = _TAG_RE.fullmatch(m["tag"])
         if match:
-            highest = max(highest, jsjson._parse_int(match.group(1)))
-    return "v" + jsjson.js_number(highest + 1)
+            highest = max(highest, jsjson.parse_int(match.group(1)))
+    return "v" + jsjson.number_to_string(highest + 1)  # `v${max + 1}`
 
 
 def js_now() -> str:

@@ -192,12 +192,28 @@ class Manifest(NamedTuple):
         return [t for a in self.agents for t in a.tools if t.runtime == "host"]
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
+
+
+def printable_path(path: str) -> str:
+    """``path`` with each byte that was not UTF-8 shown as ``\\xNN``, so it can be printed."""
+    return _UNDECODABLE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", path)
+
+
 def _glob(snapshot: Snapshot, folder: str, name: str) -> list[str]:
     """Bun's ``new Glob("**/<name>").scan({cwd: folder})``: no dot segments, exact name."""
     hits = []
     for path in snapshot.files_under(folder):
         segments = path[len(folder) + 1:].split("/")
         if segments[-1] == name and not any(s.startswith(".") for s in segments):
+            if _UNDECODABLE.search(path):
+                # Bun decodes the name with U+FFFD for the bad bytes, then cannot open that
+                # path (ENOENT), so `ayjnt build` fails on this file.
+                shown = printable_path(snapshot.display(path))
+                raise AyjntError(
+                    f"{shown}: the folder name is not valid UTF-8. ayjnt (Bun) reads file names "
+                    f"as UTF-8, so it cannot open this file and `ayjnt build` fails here. Rename "
+                    f"the folder to a UTF-8 name.", path=printable_path(path))
             hits.append(path)
     return hits
 
@@ -238,6 +254,9 @@ def _reserved_error(binding: str, class_name: str, where: str) -> AyjntError:
 
 def scan(snapshot: Snapshot, *, with_tools: bool = True) -> Manifest:
     """ayjnt's ``scan(root)``: agents in manifest order, then workflows; raises AyjntError."""
+    if not snapshot.exists("agents"):
+        # ayjnt returns here: the workflows are listed but their bindings are never checked.
+        return Manifest((), tuple(_scan_workflows(snapshot)))
     agents: list[Agent] = []
     for path in _glob(snapshot, "agents", "agent.ts"):
         shown = snapshot.display(path)

@@ -53,7 +53,7 @@ class CommitSnapshot:
         tree = self._tree
         parts = [p for p in _join(self.prefix, path).split("/") if p]
         for i, part in enumerate(parts):
-            entry = self._entries(tree).get(part.encode())
+            entry = self._entries(tree).get(part.encode("utf-8", "surrogateescape"))
             if entry is None:
                 return None
             if i == len(parts) - 1:

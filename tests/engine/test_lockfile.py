@@ -43,6 +43,11 @@ def tags(*names: str) -> lf.Lockfile:
     pytest.param(("v1\n",), "v1", id="dollar-is-end-of-string"),
     pytest.param(("v٣",), "v1", id="ascii-digits-only"),
     pytest.param(("v99999999999999999999",), "v100000000000000000000", id="js-number"),
+    # parseInt reads a double: exact below 2**53, then the nearest double; `v${max + 1}`
+    # prints Infinity as "Infinity" (checked against ayjnt's nextTag under Bun 1.4.5).
+    pytest.param(("v9007199254740993",), "v9007199254740992", id="js-number-past-2**53"),
+    pytest.param(("v" + "9" * 5000,), "vInfinity", id="issue10-4-tag-over-4300-digits"),
+    pytest.param(("v" + "0" * 30 + "7",), "v8", id="leading-zeros-past-15-digits"),
 ])
 def test_next_tag(names: tuple[str, ...], expected: str) -> None:
     assert lf.next_tag(tags(*names)) == expected
@@ -285,6 +290,45 @@ def test_shape_errors(data: bytes, why: str) -> None:
     assert _read_error(data) == f"/p/.ayjnt/migrations.json: {why}{SHAPE_TAIL}"
 
 
+def test_issue11_b_leading_bom_is_dropped_as_bun_does() -> None:
+    data = b'\xef\xbb\xbf{"version":1,"migrations":[],"classes":{}}'
+    assert lf.parse_lockfile(data) == {"version": 1, "migrations": [], "classes": {}}
+
+
+def test_only_one_bom_is_dropped() -> None:
+    """Bun's text() drops one BOM; JSON.parse then refuses a second (checked under Bun)."""
+    assert "is not valid JSON (" in _read_error(b"\xef\xbb\xbf\xef\xbb\xbf{}")
+
+
+def test_issue10_4_version_over_4300_digits_is_a_number() -> None:
+    """JSON.parse reads 10**5000 as Infinity, which is not 1 (Python's int() refuses it)."""
+    assert _read_error(b'{"version":1' + b"0" * 5000 + b"}") == (
+        "/p/.ayjnt/migrations.json: unsupported lockfile version null — this ayjnt build "
+        f"expects version 1{SHAPE_TAIL}")
+
+
+def test_issue10_4_numbers_are_read_and_written_as_doubles() -> None:
+    """What ``ayjnt build`` writes back for numbers it does not touch (checked under Bun)."""
+    data = (b'{"version":1,"migrations":[{"tag":"v1","n":1' + b"0" * 5000 +
+            b',"m":12345678901234567890,"f":1.5e300,"z":-0,"big":-1' + b"0" * 400 +
+            b'}],"classes":{}}')
+    entry = lf.serialize(lf.parse_lockfile(data)).decode().split("\n")[5:11]
+    assert entry == ['      "n": null,', '      "m": 12345678901234567000,',
+                     '      "f": 1.5e+300,', '      "z": 0,', '      "big": null', "    }"]
+
+
+def test_issue11_d_lone_surrogate_class_name() -> None:
+    """``"\\ud800"`` in the lockfile: a rename from it, written back as the same escape."""
+    data = (b'{"version":1,"migrations":[{"tag":"v1"}],"classes":{"a":{"agentId":"a",'
+            b'"className":"\\ud800","firstTag":"v1"}}}')
+    lock = lf.parse_lockfile(data)
+    d = lf.diff(lock, manifest(("a", "AAgent")), timestamp=TS)
+    assert d.next_entry == {"tag": "v2", "timestamp": TS,
+                            "renamed_classes": [{"from": "\ud800", "to": "AAgent"}]}
+    written = lf.serialize(lf.apply_diff(lock, d))
+    assert b'"from": "\\ud800"' in written and json.loads(written) == lf.apply_diff(lock, d)
+
+
 def test_float_version_is_one() -> None:
     assert lf.parse_lockfile(b'{"version":1.0,"migrations":[],"classes":{}}')["version"] == 1
 
@@ -300,7 +344,6 @@ def test_empty_agent_id_is_falsy_in_duplicate_check() -> None:
     pytest.param(b"[" * 200_000 + b"]" * 200_000, id="deeply-nested"),
     pytest.param(b'{"version": NaN}', id="nan-is-not-json"),
     pytest.param(b'{"version":1,"migrations":[],"classes":{}} x', id="trailing-garbage"),
-    pytest.param(b"\xef\xbb\xbf{}", id="bom"),
 ])
 def test_invalid_json_variants(data: bytes) -> None:
     assert "is not valid JSON (" in _read_error(data)

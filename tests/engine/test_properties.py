@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +13,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ayjnt_hooks.engine import lockfile as lf
-from ayjnt_hooks.engine.scan import parse_agent_source, scan, strip_comments
+from ayjnt_hooks.engine.scan import Agent, Manifest, parse_agent_source, scan, strip_comments
 from ayjnt_hooks.engine.snapshot import WorkTree
-from ayjnt_hooks.errors import AyjntError
+from ayjnt_hooks.engine.soundness import soundness_problems
+from ayjnt_hooks.errors import JS_TEXT_ERRORS, AyjntError, register_js_text_errors
+from ayjnt_hooks.report import ERROR, Finding, emit_json, github_annotations
+
+register_js_text_errors()  # what the entry points' stdout and stderr use
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+# Text with lone surrogates as well: a lockfile's "\ud800" escape reads as one (issue #11 D).
+js_text = st.lists(st.characters(categories=["Cs"]) | st.characters(), max_size=8).map("".join)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    | js_text,
     lambda children: st.lists(children, max_size=4)
     | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20)
@@ -25,18 +50,44 @@ lockfile_like = st.fixed_dictionaries(
     optional={"migrations": st.lists(st.dictionaries(
         st.sampled_from(["tag", "timestamp", "new_sqlite_classes"]), json_values, max_size=3),
         max_size=3) | json_values,
-        "classes": st.dictionaries(st.text(max_size=5), st.dictionaries(
+        "classes": st.dictionaries(st.text(max_size=5) | js_text, st.dictionaries(
             st.sampled_from(["agentId", "className", "firstTag"]),
-            st.text(max_size=5) | json_values, max_size=3), max_size=4) | json_values})
+            st.text(max_size=5) | js_text | json_values, max_size=3), max_size=4)
+        | json_values})
 
 
 def _read(data: bytes) -> None:
     try:
         lock = lf.parse_lockfile(data, "x.json")
-    except AyjntError:
+    except AyjntError as e:
+        _reaches_output(e.message)
         return
-    lf.serialize(lock)
+    written = lf.serialize(lock)
+    assert json.loads(written) == json.loads(json.dumps(lock))  # lone surrogates survive
     lf.next_tag(lock)
+    d = lf.diff(lock, _MANIFEST)
+    _reaches_output(lf.format_diff(d))
+    lf.serialize(lf.apply_diff(lock, d))
+    problems = soundness_problems(lock)
+    _reaches_output("; ".join(problems))
+
+
+_MANIFEST = Manifest((Agent("a", "AAgent", "Agent", "a", "/a", "AAGENT", "agents/a/agent.ts",
+                            "agents/a/agent.ts"),))
+
+
+def _reaches_output(text: str) -> None:
+    """Every way a message leaves: text on a real stream, --json, a GitHub annotation."""
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors=JS_TEXT_ERRORS)
+    stream.write(text)
+    stream.flush()
+    out = io.StringIO()
+    finding = Finding(ERROR, "x", text, text)
+    emit_json({"error": text}, [finding], out)
+    assert json.loads(out.getvalue().encode("utf-8"))["error"] == text
+    with environment({"GITHUB_ACTIONS": "true"}):
+        for line in github_annotations([finding]):
+            line.encode("utf-8", JS_TEXT_ERRORS)
 
 
 @given(st.binary(max_size=300))

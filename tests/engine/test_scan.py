@@ -246,6 +246,7 @@ def test_two_workflows_collide(project: Project) -> None:
     root = project({"workflows/a/workflow.ts": "export default class Job extends AgentWorkflow {}",
                     "workflows/b/workflow.ts":
                         "export default class Job extends WorkflowEntrypoint {}"})
+    (root / "agents").mkdir()  # an empty agents/ folder: ayjnt checks the workflows
     msg = _scan_error(root)
     assert msg.startswith('Duplicate binding "JOB"\n  first:  workflow ')
     assert "\n  second: workflow " in msg
@@ -253,7 +254,30 @@ def test_two_workflows_collide(project: Project) -> None:
 
 def test_reserved_workflow(project: Project) -> None:
     root = project({"workflows/a/workflow.ts": "export default class Ai extends AgentWorkflow {}"})
+    (root / "agents").mkdir()
     assert f"(workflow {root}/workflows/a/workflow.ts)" in _scan_error(root)
+
+
+# Issue #11 C: without an agents/ folder ayjnt's scan() returns before it checks the workflows'
+# bindings (it still lists them). Checked against ayjnt 0.5.9's scan.ts under Bun 1.4.5.
+@pytest.mark.parametrize(("files", "classes"), [
+    pytest.param({"workflows/w/workflow.ts": "export default class Ai extends AgentWorkflow {}"},
+                 ["Ai"], id="issue11-C-reserved-workflow-no-agents-dir"),
+    pytest.param({"workflows/a/workflow.ts": "export default class Flow extends AgentWorkflow {}",
+                  "workflows/b/workflow.ts": "export default class Flow extends AgentWorkflow {}"},
+                 ["Flow", "Flow"], id="issue11-C-duplicate-workflows-no-agents-dir"),
+])
+def test_no_agents_dir_skips_workflow_checks(project: Project, files: dict[str, str],
+                                             classes: list[str]) -> None:
+    m = scan(WorkTree(str(project(files))))
+    assert m.agents == ()
+    assert [w.class_name for w in m.workflows] == classes
+
+
+def test_agents_dir_that_is_a_dangling_symlink_counts_as_absent(project: Project) -> None:
+    root = project({"workflows/w/workflow.ts": "export default class Ai extends AgentWorkflow {}"})
+    (root / "agents").symlink_to(root / "nowhere")  # existsSync follows links: false
+    assert scan(WorkTree(str(root))).agents == ()
 
 
 def test_tv32_no_agents_dir(project: Project) -> None:
