@@ -309,9 +309,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_install)
 
     if wanted("rebase-lockfile"):
-        p = sub.add_parser("rebase-lockfile",
-                           help="rewrite .ayjnt/migrations.json as REF's entries plus the one "
-                                "entry `ayjnt build` appends for the working tree")
+        p = command("rebase-lockfile",
+                    "rewrite .ayjnt/migrations.json as REF's entries plus the one entry "
+                    "`ayjnt build` appends for the working tree")
         p.add_argument("--onto", metavar="REF",
                        help="the history to keep (default: the side of a merge the remote "
                             "has, HEAD in a rebase or cherry-pick, else the branch's upstream, "
@@ -325,8 +325,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_rebase_lockfile)
 
     if wanted("merge-driver"):
-        p = sub.add_parser("merge-driver", help="what git runs as the ayjnt-lockfile merge "
-                                                "driver (%%O %%A %%B %%P)")
+        p = command("merge-driver",
+                    "what git runs as the ayjnt-lockfile merge driver (base, ours, theirs, path)")
         p.add_argument("base")
         p.add_argument("ours")
         p.add_argument("theirs")

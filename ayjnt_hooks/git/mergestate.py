@@ -100,13 +100,13 @@ def _stopped_commit(where: str) -> str | None:
 # ------------------------------------------------------------------ history
 
 def parents(repo: Repo, sha: str) -> tuple[str, ...]:
-    return CommitGraphWalker(repo).parents(sha)
+    walker = CommitGraphWalker(repo)
+    return tuple(walker.oid(p) for p in walker.parents(walker.node(bytes.fromhex(sha))))
 
 
-def ancestors(repo: Repo, sha: str, walker: CommitGraphWalker | None = None) -> set[str]:
-    walker = walker or CommitGraphWalker(repo)
-    seen: set[str] = set()
-    todo = [sha]
+def _ancestor_nodes(walker: CommitGraphWalker, sha: str) -> set[int]:
+    seen: set[int] = set()
+    todo = [walker.node(bytes.fromhex(sha))]
     while todo:
         top = todo.pop()
         if top not in seen:
@@ -115,16 +115,23 @@ def ancestors(repo: Repo, sha: str, walker: CommitGraphWalker | None = None) -> 
     return seen
 
 
+def ancestors(repo: Repo, sha: str) -> set[str]:
+    """Every commit reachable from ``sha`` (itself included)."""
+    walker = CommitGraphWalker(repo)
+    return {walker.oid(n) for n in _ancestor_nodes(walker, sha)}
+
+
 def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
     """``git merge-base --all a b``: common ancestors that are no ancestor of another one."""
     walker = CommitGraphWalker(repo)
-    common = ancestors(repo, a, walker) & ancestors(repo, b, walker)
+    common = _ancestor_nodes(walker, a) & _ancestor_nodes(walker, b)
     below = {p for c in common for p in walker.parents(c)}
-    return sorted(common - below)
+    return sorted(walker.oid(n) for n in common - below)
 
 
 def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
-    return ancestor in ancestors(repo, descendant)
+    walker = CommitGraphWalker(repo)
+    return walker.node(bytes.fromhex(ancestor)) in _ancestor_nodes(walker, descendant)
 
 
 # ------------------------------------------------------------------ refs
