@@ -1,7 +1,6 @@
 """``ayjnt-hooks``: migrate, status, install, uninstall and the hook entry points."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from .errors import (
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    import argparse
     from typing import Callable
 
     from .engine.scan import Agent
@@ -26,6 +26,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
 
 def existing_dir(value: str) -> str:
     """``--cwd`` validated with ayjnt's words (reference §3.1)."""
+    import argparse
+
     if not value or value.startswith("-"):
         raise argparse.ArgumentTypeError("--cwd requires a path (--cwd <path> or --cwd=<path>)")
     if not os.path.isdir(value):
@@ -203,14 +205,34 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     return 1 if code else 0  # git reads any non-zero as "conflict"
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from . import ledger
+
+    cwd: str = args.cwd
+    if args.action == "show":
+        return guarded(lambda: ledger.cmd_show(cwd, args.json), json_mode=args.json)
+    if args.action == "init":
+        return guarded(lambda: ledger.cmd_init(cwd, args.env or "default", args.commit))
+    if not args.env:
+        sys.stderr.write("ayjnt-hooks ledger break-lease: name the environment: --env <name> "
+                         "(`default` when deploys pass no --env)\n")
+        return EXIT_USAGE
+    return guarded(lambda: ledger.cmd_break_lease(cwd, args.env))
+
+
 # ---------------------------------------------------------------- entry
 
-class _Parser(argparse.ArgumentParser):
-    """argparse sizes help text with ``shutil.get_terminal_size``, and importing shutil (with
-    bz2, lzma, …) costs about 2.5 ms on every run, help or not: size it here instead."""
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    import argparse
 
-    def _get_formatter(self) -> argparse.HelpFormatter:
-        return argparse.HelpFormatter(prog=self.prog, width=help_width())
+    class Parser(argparse.ArgumentParser):
+        """argparse sizes help text with ``shutil.get_terminal_size``, and importing shutil
+        (with bz2, lzma, …) costs about 2.5 ms on every run, help or not: size it here."""
+
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            return argparse.HelpFormatter(prog=self.prog, width=help_width())
+
+    return Parser(prog=prog, description=description)
 
 
 def help_width() -> int:
@@ -226,7 +248,7 @@ def help_width() -> int:
 
 
 COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "hook-impl", "install",
-            "uninstall", "rebase-lockfile", "merge-driver")
+            "uninstall", "ledger", "rebase-lockfile", "merge-driver")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -236,8 +258,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def wanted(*names: str) -> bool:
         return only is None or only in names
 
-    parser = _Parser(
-        prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
+    parser = _parser(prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
     version = f"ayjnt-hooks {__version__}"
     parser.add_argument("-V", "--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -308,6 +329,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                             "alone, only the driver")
         p.set_defaults(func=cmd_install)
 
+    if wanted("ledger"):
+        p = command("ledger", "the deploy ledger on origin: what is live per environment, "
+                              "and the deploy lease")
+        p.add_argument("action", choices=("show", "init", "break-lease"),
+                       help="show: each environment's live lockfile and lease; init: create "
+                            "the ledger (from HEAD's lockfile); break-lease: clear a crashed "
+                            "deploy's lease")
+        p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+        p.add_argument("--env", help="the wrangler environment (default: `default`)")
+        p.add_argument("--commit", help="init: the commit whose lockfile is live (default: "
+                                        "HEAD)")
+        p.add_argument("--json", action="store_true", help="show: one JSON object on stdout")
+        p.set_defaults(func=cmd_ledger)
+
     if wanted("rebase-lockfile"):
         p = command("rebase-lockfile",
                     "rewrite .ayjnt/migrations.json as REF's entries plus the one entry "
@@ -336,10 +371,58 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _Plain:
+    """The namespace argparse would build, for the plain spellings ``plain_args`` reads."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
+
+
+# The commands a hook or a script runs on every commit, with their exact flag names:
+# command -> (store_true flags -> dest, valued options -> their choices or None).
+_PLAIN: dict[str, tuple[dict[str, str], dict[str, tuple[str, ...] | None]]] = {
+    "status": ({"--json": "json", "--porcelain": "porcelain"}, {"--cwd": None}),
+    "check-migrations": ({"--json": "json", "--fix": "fix", "--fix-deletions": "fix_deletions"},
+                         {"--cwd": None, "--stage": STAGES}),
+    "check-lockfile": ({"--json": "json"}, {"--cwd": None, "--stage": STAGES}),
+}
+
+
+def plain_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """What argparse makes of ``argv`` when it only spells the flags of a hot command in
+    full (no abbreviation, no ``--``, ``--cwd`` an existing folder, a valid ``--stage``),
+    without importing argparse (a few ms on every commit). None for anything else, which
+    argparse then parses, reporting any error in its usual words."""
+    if not argv or argv[0] not in _PLAIN:
+        return None
+    flags, options = _PLAIN[argv[0]]
+    values: dict[str, object] = {dest: False for dest in flags.values()}
+    values.update({name[2:]: None for name in options})
+    tokens = iter(argv[1:])
+    for token in tokens:
+        if token in flags:
+            values[flags[token]] = True
+            continue
+        name, equals, value = token.partition("=")
+        if name not in options:
+            return None
+        if not equals:
+            value = next(tokens, "-")
+        choices = options[name]
+        if value.startswith("-") or (choices is None and not os.path.isdir(value)) \
+                or (choices is not None and value not in choices):
+            return None
+        values[name[2:]] = value
+    values["command"] = argv[0]
+    values["func"] = cmd_status if argv[0] == "status" else cmd_check
+    return _Plain(**values)  # type: ignore[return-value]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     use_js_text_output()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    args = plain_args(argv) or \
+        build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder
         args.cwd = os.getcwd()
     func: Callable[[argparse.Namespace], int] = args.func

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
     from .engine.scan import Manifest
     from .git.repo import Repo
+    from .ledger import DeployGuard
 
 LOCKFILE = ".ayjnt/migrations.json"
 CONFIG = ".ayjnt/dist/wrangler.jsonc"
@@ -39,7 +40,7 @@ BUN_INSTALL = "could not launch bunx. Install Bun from https://bun.com"
 
 HELP = """\
 usage: ayjnt-deploy [--cwd DIR] [--force] [--ci[=BRANCH]] [--fetch] [--json] [--no-build]
-                    [--check] [wrangler args…] [-- wrangler args…]
+                    [--check] [--override-ledger] [wrangler args…] [-- wrangler args…]
 
 A drop-in for `ayjnt deploy`: git-safety preflight, `ayjnt build`, a check that the generated
 config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wrangler.jsonc`.
@@ -52,6 +53,8 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --json           print the preflight result as one JSON object on stdout
   --no-build       do not run the build; verify the existing generated config
   --check          run the preflight and the host-tools check only: no build, no deploy
+  --override-ledger  deploy although the deploy ledger on origin refuses (a lockfile that
+                   drops a live migration) or cannot be read; loudly (see `ayjnt-hooks ledger`)
   -h, --help       show this help and do nothing else
   -V, --version    print ayjnt-hooks' version and do nothing else
 
@@ -87,6 +90,7 @@ class DeployArgs:
         self.json = False
         self.no_build = False
         self.check = False
+        self.override_ledger = False
         self.forwarded: list[str] = []
 
 
@@ -123,6 +127,8 @@ def parse_args(argv: Sequence[str]) -> DeployArgs:
             args.no_build = True
         elif a == "--check":
             args.check = True
+        elif a == "--override-ledger":
+            args.override_ledger = True
         else:
             args.forwarded.append(a)
         i += 1
@@ -294,7 +300,7 @@ class Deploy:
             return
         # Put the committed bytes back: deploy never stages a migration (ayjnt passes
         # writeLockfile: false); `ayjnt build` is the command that does.
-        _restore(lock_path, lock_before)
+        _restore(self.root, lock_path, lock_before)
         if not pending:
             raise Refusal(f"`{command}` changed {LOCKFILE} although ayjnt-hooks found no pending "
                           "change: ayjnt and ayjnt-hooks disagree, so nothing was deployed. The "
@@ -370,33 +376,53 @@ class Deploy:
             if self.args.json:
                 emit_json({"preflight": self.data}, self.findings)
             return EXIT_OK
-        if self.args.force and d.changes_lockfile:
-            self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
-                      "committed (it goes into the generated config, .ayjnt/migrations.json "
-                      "stays as it is):\n" + lockfile.format_diff(d))
-        if not self.args.no_build:
-            self.build(lock_bytes, d.changes_lockfile)
-        config = self.verify_config(manifest, lockfile.apply_diff(lock, d))
-        if self.args.json:
-            emit_json({"preflight": self.data, "config": config}, self.findings)
-            sys.stdout.flush()
-        return hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        deployed = lockfile.apply_diff(lock, d)
+        guard = self.ledger_guard(deployed)  # even under --force, as the host-tools refusal
+        try:
+            if self.args.force and d.changes_lockfile:
+                self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
+                          "committed (it goes into the generated config, "
+                          ".ayjnt/migrations.json stays as it is):\n" + lockfile.format_diff(d))
+            if not self.args.no_build:
+                self.build(lock_bytes, d.changes_lockfile)
+            config = self.verify_config(manifest, deployed)
+            if self.args.json:
+                emit_json({"preflight": self.data, "config": config}, self.findings)
+                sys.stdout.flush()
+            code = hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        except BaseException:
+            guard.release()  # the deploy stopped before wrangler finished: drop the lease
+            raise
+        return guard.finish(code)
+
+    def ledger_guard(self, deployed: Lockfile) -> DeployGuard:
+        """The deploy ledger on origin: refuse a lockfile that drops a live entry, take the
+        lease (see ayjnt_hooks/ledger.py)."""
+        from .ledger import DeployGuard, Refused
+
+        guard = DeployGuard(self.root, self.args.forwarded, override=self.args.override_ledger,
+                            force=self.args.force, say_ok=self.say_ok, warn=self.warn)
+        try:
+            guard.before(deployed)
+        except Refused as e:
+            raise Refusal(e.message, e.code, e.hint) from None
+        self.data["ledger"] = guard.data
+        return guard
 
 
 def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
+    from .engine.snapshot import read_regular_file
+
+    return read_regular_file(path)
 
 
-def _restore(path: str, data: bytes | None) -> None:
+def _restore(root: str, path: str, data: bytes | None) -> None:
     if data is None:
-        os.remove(path)
+        os.remove(path)  # (removes a link itself, never its target)
     else:
-        with open(path, "wb") as f:
-            f.write(data)
+        from .safewrite import write_file
+
+        write_file(root, LOCKFILE, data)  # (never through a symlink)
 
 
 def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool = False

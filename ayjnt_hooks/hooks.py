@@ -181,10 +181,9 @@ def _write_fix(cwd: str, lock: lf.Lockfile, d: lf.Diff, fix_deletions: bool, bod
                  "deploy). Re-run with --fix-deletions if that is intended."]
         return None
     new_bytes = lf.serialize(lf.apply_diff(lock, d))
-    path = os.path.join(cwd, ".ayjnt", "migrations.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(new_bytes)
+    from .safewrite import write_file
+
+    write_file(cwd, lf.LOCKFILE_PATH, new_bytes)  # (never through a symlink)
     body += ["", "Fixed: wrote the change into .ayjnt/migrations.json."]
     return "review it, then `git add .ayjnt/migrations.json` and commit again"
 
@@ -223,6 +222,56 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
     if target.stage == PRE_PUSH and target.repo is not None:
         out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch,
                             remote, remote_branch)
+        out += _against_ledger(target.repo, target, lock, lock_name)
+    return out
+
+
+_LEDGERS: dict[str, object] = {}  # one read of origin's ledger per push (raw hook: many refs)
+
+
+def _against_ledger(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str
+                    ) -> list[tuple[Finding, str]]:
+    """The pushed lockfile against every environment's live one (the deploy ledger on
+    origin): rewriting a deployed entry fails; merely lacking newer ones (an older branch)
+    passes, since deploying it would be refused anyway."""
+    if not repo.config_get("remote", "url", "origin"):
+        return []
+    from .git.ledger import LedgerError, LedgerState, Remote
+
+    state = _LEDGERS.get(repo.commondir)
+    if state is None:
+        try:
+            state = _LEDGERS[repo.commondir] = Remote(repo).read()
+        except LedgerError as e:
+            text = block("ayjnt-lockfile", "warning: cannot read the deploy ledger on origin; "
+                         "the push is not checked against what is deployed", [e.message],
+                         "git ls-remote origin", WARNING)
+            return [(Finding(WARNING, "ledger-unreadable", e.message), text)]
+    assert isinstance(state, LedgerState)
+    out: list[tuple[Finding, str]] = []
+    project = target.project or "."
+    for env, record in sorted(state.deployed.items()):
+        if record.get("Project", ".") != project:
+            continue
+        try:
+            live = lf.parse_lockfile(record.lockfile, f"refs/ayjnt/deployed/{env}")
+        except AyjntError:
+            continue  # ayjnt-deploy refuses an unreadable record with the whole story
+        diff = first_difference(live["migrations"], lock["migrations"])
+        if diff is None or diff[2] is None:
+            continue
+        i, was, now = diff
+        text = block("ayjnt-lockfile", f"{lock_name} in {target.description} rewrites a "
+                     f"migration that is live in {env}", [
+                         f"entry #{i + 1}: {env} has {was['tag']} (deployed from commit "
+                         f"{record.get('Commit')[:7]} by {record.get('By')} at "
+                         f"{record.get('At')}), the push has {now['tag']}.",
+                         "Durable Object migrations cannot be undone: this lockfile can never "
+                         f"be deployed to {env}."],
+                     f"rebase on the deployed commit ({record.get('Commit')[:7]}), keep its "
+                     f"{lock_name}, re-run `ayjnt build`, commit the lockfile, push again")
+        out.append((Finding(ERROR, "lockfile-rewrites-live",
+                            f"entry #{i + 1}: {env} has {was['tag']}", lock_name), text))
     return out
 
 

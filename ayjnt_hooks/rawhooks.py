@@ -43,11 +43,46 @@ def hooks_dir(repo: object) -> str:
 
 
 def _is_ours(path: str) -> bool:
+    """Did ``ayjnt-hooks install`` write this hook? (Read only if it is a regular file: a FIFO
+    there would block the read.)"""
+    import stat
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return MARKER in f.read(4096)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    try:
+        return MARKER.encode() in os.read(fd, 4096)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _check_hooks_dir(directory: str, create: bool) -> None:
+    """The hooks folder must be a folder (a symlink to one is fine: git follows it)."""
+    if os.path.isdir(directory):
+        return
+    if os.path.lexists(directory):
+        what = "a symbolic link to nothing" if os.path.islink(directory) else "not a folder"
+        raise AyjntError(f"{directory} is {what}, but git runs hooks from a folder there. Move "
+                         f"it away (git recreates an empty hooks folder), then run `ayjnt-hooks "
+                         f"install` again.", path=directory)
+    if create:
+        try:
+            os.makedirs(directory)
+        except OSError as e:
+            raise AyjntError(f"{directory}: cannot create the hooks folder ({e.strerror}).",
+                             path=directory) from None
+
+
+def _check_hook_shape(path: str) -> None:
+    """A hook is a file (or a link, which install replaces and never writes through)."""
+    if os.path.lexists(path) and not os.path.islink(path) and not os.path.isfile(path):
+        raise AyjntError(f"{path} exists but is not a file, so git cannot run it as a hook. "
+                         f"Move it away, then run the command again.", path=path)
 
 
 def script(hook: str, project: str) -> str:
@@ -64,11 +99,15 @@ def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
     repo = discover(cwd)
     project = project_prefix(repo, cwd)
     directory = hooks_dir(repo)
-    os.makedirs(directory, exist_ok=True)
+    _check_hooks_dir(directory, create=True)
+    from .safewrite import write_file
+
     status = 0
     for hook in hooks or HOOKS:
         path = os.path.join(directory, hook)
         legacy = path + ".legacy"
+        _check_hook_shape(path)
+        _check_hook_shape(legacy)
         if os.path.lexists(path) and not _is_ours(path):
             if not force:
                 sys.stderr.write(f"ayjnt-hooks: refusing to overwrite {path}: it was not "
@@ -84,9 +123,9 @@ def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
                 continue
             os.rename(path, legacy)
             sys.stdout.write(f"kept the previous {hook} hook as {legacy}\n")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(script(hook, project))
-        os.chmod(path, 0o755)
+        # a new file in place of the name (never written through a link), executable
+        write_file(directory, hook, script(hook, project).encode(), mode=0o755,
+                   keep_mode=False)
         sys.stdout.write(f"installed {path}\n")
     return status
 
@@ -95,6 +134,7 @@ def uninstall(cwd: str, hooks: Sequence[str]) -> int:
     from .git.repo import discover
 
     directory = hooks_dir(discover(cwd))
+    _check_hooks_dir(directory, create=False)
     for hook in hooks or HOOKS:
         path = os.path.join(directory, hook)
         if not _is_ours(path):

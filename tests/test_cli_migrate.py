@@ -176,12 +176,17 @@ def test_console_script_outside_git(tmp_path: Path) -> None:
 
 
 def test_hundred_megabyte_lockfile(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Over the documented cap (8 MiB) a lockfile is refused unread; under it, read."""
     root = project({"agents/chat/agent.ts": agent_src("ChatAgent")})
-    pad = "x" * 100_000_000
     (root / ".ayjnt").mkdir()
-    (root / ".ayjnt/migrations.json").write_text(V1[:-1] + f',"pad":"{pad}"}}')
+    lock = root / ".ayjnt/migrations.json"
+    lock.write_text(V1[:-1] + f',"pad":"{"x" * 7_000_000}"}}')
     assert run(capsys, "migrate", "--cwd", str(root), "--check")[0] == 0
-    (root / ".ayjnt/migrations.json").write_bytes(b"\xff" * 100_000_000)
+    lock.write_text(V1[:-1] + f',"pad":"{"x" * 100_000_000}"}}')
+    code, out, err = run(capsys, "migrate", "--cwd", str(root), "--check")
+    assert code == 3 and out == ""
+    assert f"{lock} is {lock.stat().st_size:,} bytes, over the 8 MiB" in err
+    lock.write_bytes(b"\xff" * 1_000_000)
     code, out, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3 and out == "" and "is not valid JSON" in err and len(err) < 2000
 

@@ -429,8 +429,12 @@ def test_fetch_detects_moved_remote(proj: Path, capfd: pytest.CaptureFixture[str
 
 def test_fetch_unreachable_is_a_warning(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
     sh(proj, "git remote set-url origin /nonexistent/repo.git")
-    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch", "--check")
     assert code == 0 and "warning: --fetch: could not reach origin" in err
+    # a deploy (not --check) also needs the deploy ledger: unreadable means refused
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    assert code == 3 and "warning: --fetch: could not reach origin" in err
+    assert "A deploy ledger that cannot be read cannot protect this deploy" in err
 
 
 def test_json(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
