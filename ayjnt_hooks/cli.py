@@ -76,12 +76,14 @@ def agent_json(agent: Agent) -> dict[str, str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .engine import lockfile
-    from .engine.scan import scan
+    from .engine.scan import is_project, not_a_project, scan
     from .engine.snapshot import WorkTree
     from .report import ERROR, Finding, emit_json
 
     def body() -> int:
         tree = WorkTree(args.cwd)
+        if not is_project(tree):
+            raise not_a_project(os.path.abspath(args.cwd))
         manifest = scan(tree, with_tools=True)
         lock = lockfile.parse_lockfile(tree.read(lockfile.LOCKFILE_PATH),
                                        tree.display(lockfile.LOCKFILE_PATH))
@@ -150,15 +152,41 @@ def cmd_status(args: argparse.Namespace) -> int:
 STAGES = ("pre-commit", "pre-push", "manual")
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from .hooks import infer_stage, run_checks
+CHECKS = {"check-migrations": "migrations", "check-lockfile": "lockfile", "check": "both"}
 
-    which = "migrations" if args.command == "check-migrations" else "lockfile"
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .hooks import in_raw_push_hook, infer_stage, run_checks, run_push
+
+    which = CHECKS[args.command]
     cwd: str = args.cwd
-    return guarded(lambda: run_checks(which, infer_stage(args.stage), cwd,
-                                      fix=getattr(args, "fix", False),
-                                      fix_deletions=getattr(args, "fix_deletions", False),
-                                      json_mode=args.json), json_mode=args.json)
+
+    def body() -> int:
+        if in_raw_push_hook(args.stage):  # husky/lefthook/simple-git-hooks pre-push script
+            return run_push(cwd, None, which, command=args.command, json_mode=args.json)
+        return run_checks(which, infer_stage(args.stage), cwd,
+                          fix=getattr(args, "fix", False),
+                          fix_deletions=getattr(args, "fix_deletions", False),
+                          json_mode=args.json)
+
+    return guarded(body, json_mode=args.json)
+
+
+def cmd_pre_commit(args: argparse.Namespace) -> int:
+    from .hooks import PRE_COMMIT, run_checks
+
+    cwd: str = args.cwd
+    return guarded(lambda: run_checks("both", PRE_COMMIT, cwd, fix=args.fix,
+                                      fix_deletions=args.fix_deletions, json_mode=args.json),
+                   json_mode=args.json)
+
+
+def cmd_pre_push(args: argparse.Namespace) -> int:
+    from .hooks import run_push
+
+    cwd: str = args.cwd
+    return guarded(lambda: run_push(cwd, args.remote, command="pre-push",
+                                    json_mode=args.json), json_mode=args.json)
 
 
 def cmd_hook_impl(args: argparse.Namespace) -> int:
@@ -219,8 +247,15 @@ def help_width() -> int:
     return (columns or 80) - 2
 
 
-COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "hook-impl", "install",
-            "uninstall", "ledger")
+COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "check", "pre-commit",
+            "pre-push", "hook-impl", "install", "uninstall", "ledger")
+
+
+def add_fix_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fix", action="store_true",
+                   help="write the pending change into .ayjnt/migrations.json")
+    p.add_argument("--fix-deletions", action="store_true",
+                   help="with --fix: also write class deletions (destroys storage on deploy)")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -261,7 +296,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, what in (("check-migrations", "fail when a lockfile change is pending in the "
                         "snapshot being committed/pushed (hook ayjnt-migrations)"),
                        ("check-lockfile", "fail when the lockfile being committed/pushed is "
-                        "unsound or rewrites history (hook ayjnt-lockfile)")):
+                        "unsound or rewrites history (hook ayjnt-lockfile)"),
+                       ("check", "both checks in one process (hook ayjnt)")):
         if not wanted(name):
             continue
         p = command(name, what)
@@ -269,13 +305,26 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--stage", choices=STAGES,
                        help="which snapshot to check (default: inferred from git/pre-commit)")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-        if name == "check-migrations":
-            p.add_argument("--fix", action="store_true",
-                           help="write the pending change into .ayjnt/migrations.json")
-            p.add_argument("--fix-deletions", action="store_true",
-                           help="with --fix: also write class deletions (destroys storage on "
-                                "deploy)")
+        if name != "check-lockfile":
+            add_fix_flags(p)
         p.set_defaults(func=cmd_check)
+
+    if wanted("pre-commit"):
+        p = command("pre-commit", "both checks on the index being committed: for a hook "
+                    "manager's pre-commit script (husky, lefthook, simple-git-hooks)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        add_fix_flags(p)
+        p.set_defaults(func=cmd_pre_commit)
+
+    if wanted("pre-push"):
+        p = command("pre-push", "both checks on every pushed ref, read from git's stdin: for "
+                    "a hook manager's pre-push script (pass the hook's arguments: \"$@\")")
+        p.add_argument("remote", nargs="?", help="the remote's name ($1 of the git hook)")
+        p.add_argument("url", nargs="?", help="the remote's URL ($2 of the git hook)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.set_defaults(func=cmd_pre_push)
 
     if wanted("hook-impl"):
         p = command("hook-impl", "what the hooks written by `install` run")

@@ -297,6 +297,8 @@ def test_sigkill_leaves_the_lease_and_break_lease_clears_it(
     assert refs(proj)[DEPLOYED + "default"] == live
     code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
     assert code == 1 and f"(pid {proc.pid})" in err and "holds the lease since" in err
+    code, out, err = deploy(capfd, "--cwd", str(proj), "--no-build", "--dry-run")
+    assert code == 0 and "warning: another deploy to default holds the lease" in err
     code, out, _ = ledger(capfd, "show", "--cwd", str(proj))
     assert "  lease: held since " in out and f"(pid {proc.pid})" in out
     code, out, _ = ledger(capfd, "break-lease", "--cwd", str(proj), "--env", "default")
@@ -483,3 +485,100 @@ def test_bad_env_name(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
     code, _, err = ledger(capfd, "init", "--cwd", str(proj), "--env", "a..b")
     assert code == 3 and "cannot name a ledger ref" in err
     assert deploy(capfd, "--cwd", str(proj), "--env", "a..b")[0] == 0  # no ledger: no check
+
+
+# --- projects in subfolders, a ledger started before any lockfile ---------------------------
+
+
+def test_one_ledger_per_environment_per_repository(tmp_path: Path, env: Path,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    chat = make_project(tmp_path, "apps/chat")
+    assert ledger(capfd, "init", "--cwd", str(chat))[0] == 0
+    assert fields(chat.parent.parent, DEPLOYED + "default")["Project"] == "apps/chat"
+    code, out, err = deploy(capfd, "--cwd", str(chat))
+    assert code == 0 and "✓ recorded default: v1" in out, err
+    other = chat.parent / "other"
+    shutil.copytree(chat / "agents", other / "agents")
+    write_files(other, {".ayjnt/migrations.json": (chat / ".ayjnt/migrations.json").read_text()})
+    sh(other, "git add -A && git commit -qm other && git push -q origin main")
+    code, _, err = deploy(capfd, "--cwd", str(other))
+    assert code == 1
+    assert "the ledger of default records project apps/chat, this deploy is project " \
+           "apps/other" in err
+
+
+@pytest.mark.parametrize("transport", ["file", "http"], indirect=True)
+def test_init_before_any_lockfile(proj: Path, env: Path,
+                                  capfd: pytest.CaptureFixture[str]) -> None:
+    sh(proj, "git rm -q .ayjnt/migrations.json && git commit -qm 'no lockfile yet' && "
+             "git push -q origin main")
+    code, out, err = ledger(capfd, "init", "--cwd", str(proj))
+    assert code == 0 and "none from commit" in out, err
+    assert git(origin_of(proj), "ls-tree", "-r", DEPLOYED + "default") == ""
+    code, out, err = deploy(capfd, "--cwd", str(proj), "--force")  # a pending v1
+    assert code == 0 and "✓ recorded default: v1" in out, err
+    assert b'"tag": "v1"' in live_lockfile(proj)
+
+
+# --- the compare-and-swap itself, on every transport -------------------------------------------
+
+
+def test_create_and_delete_are_compare_and_swap(proj: Path) -> None:
+    from ayjnt_hooks.git.ledger import ZERO, Remote, build_record
+    from ayjnt_hooks.git.repo import discover
+
+    remote = Remote(discover(str(proj)))
+    one = build_record("one", {"Kind": "lease"}, b"{}\n", "A <a@example.com>", 1)
+    two = build_record("two", {"Kind": "lease"}, None, "B <b@example.com>", 2)
+    ref = DEPLOYING + "default"
+    assert remote.update(ref, None, one) is None
+    assert remote.update(ref, None, two) == one.sha  # the create lost: it already exists
+    assert remote.update(ref, two.sha, None) == one.sha  # a delete that expects another value
+    assert refs(proj) == {ref: one.sha}
+    assert remote.update(ref, one.sha, two) is None  # a swap from the right value
+    assert remote.read().leases["default"].fields == {"Kind": "lease"}
+    assert remote.update(ref, two.sha, None) is None
+    assert remote.update(ref, two.sha, None) == ZERO  # already gone
+    assert refs(proj) == {}
+
+
+@pytest.mark.parametrize("transport", ["git-daemon"], indirect=True)
+def test_a_lease_taken_between_read_and_create(proj: Path, capfd: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two deploys read "no lease" at once; the remote's atomic create decides."""
+    from ayjnt_hooks.git.ledger import LedgerState, Remote, build_record
+
+    assert ledger(capfd, "init", "--cwd", str(proj))[0] == 0
+    rival = build_record("rival", {"Kind": "lease", "By": "Rival <r@example.com>",
+                                   "At": "2026-01-01T00:00:00Z", "Pid": "4242",
+                                   "Commit": "f" * 40}, None, "Rival <r@example.com>", 3)
+    real_read = Remote.read
+    calls: list[int] = []
+
+    def stale_first_read(self: Remote, timeout: float = 30.0) -> LedgerState:
+        state = real_read(self)
+        if not calls:
+            calls.append(1)
+            assert self.update(DEPLOYING + "default", None, rival) is None
+        return state
+
+    monkeypatch.setattr(Remote, "read", stale_first_read)
+    code, _, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 1
+    assert "another deploy to default holds the lease since 2026-01-01T00:00:00Z: Rival " \
+           "<r@example.com>" in err and "(pid 4242)" in err
+    assert refs(proj)[DEPLOYING + "default"] == rival.sha
+
+
+@pytest.mark.parametrize("transport", ["file"], indirect=True)
+def test_ci_run_is_recorded(proj: Path, capfd: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "team/app")
+    assert ledger(capfd, "init", "--cwd", str(proj))[0] == 0
+    assert deploy(capfd, "--cwd", str(proj))[0] == 0
+    assert fields(proj, DEPLOYED + "default")["CI"] == \
+        "https://github.com/team/app/actions/runs/42"
+    assert "(https://github.com/team/app/actions/runs/42)" in ledger(capfd, "show", "--cwd",
+                                                                      str(proj))[1]

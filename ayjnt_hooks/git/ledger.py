@@ -160,9 +160,13 @@ class Remote:
         """Every ``refs/ayjnt/`` record on the remote, objects fetched into memory."""
 
         def fetch() -> LedgerState:
-            from dulwich.repo import MemoryRepo
-
             client, path = self._client(self.url, "pull")
+            listed = client.get_refs(path)
+            listed = getattr(listed, "refs", listed)  # (an LsRemoteResult in dulwich 1.x)
+            if not any(name.startswith(PREFIX.encode()) for name in listed):
+                return LedgerState({}, {}, self.shown)  # no ledger: one round trip, no fetch
+            from dulwich.repo import MemoryRepo  # (a measurable import: only when needed)
+
             tips: dict[str, str] = {}
 
             def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
