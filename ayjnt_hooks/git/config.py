@@ -36,7 +36,9 @@ MAX_INCLUDE_DEPTH = 10  # git's own limit
 MAX_CONFIG_BYTES = 64 << 20  # a config file larger than this is refused (git allows 2 GiB)
 _BOM = b"\xef\xbb\xbf"
 _SKIP = re.compile(rb"(?:[ \t\r\n]+|[#;][^\n]*)+")
-_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
+_SIMPLE_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
+# A section header line as text (mergedriver edits the repository config line by line).
+_SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
 _SUBSECTION = re.compile(rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]')
 _KEY = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
 # a value, in runs: unquoted bytes mixed with simple "quoted strings"; blanks; a quoted run;
@@ -148,7 +150,7 @@ def parse(data: bytes, on_value: Callable[[str, str, bytes | None, int], None]) 
             return
         c = data[pos]
         if c == 91:  # '['
-            m = _SECTION.match(data, pos)
+            m = _SIMPLE_SECTION.match(data, pos)
             if m is not None:
                 if not m.group(1):
                     raise _BadLine(pos)
