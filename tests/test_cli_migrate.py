@@ -171,17 +171,37 @@ def test_console_script_outside_git(tmp_path: Path) -> None:
     import shutil
     exe = shutil.which("ayjnt-hooks", path=str(Path(sys.executable).parent))
     assert exe, "ayjnt-hooks console script not installed"
+    (tmp_path / "agents").mkdir()
     proc = subprocess.run([exe, "migrate"], cwd=tmp_path, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout) == (0, "No pending migrations.\n")
 
 
+@pytest.mark.parametrize("argv", [["migrate"], ["migrate", "--check"], ["check-migrations"],
+                                  ["check", "--stage", "manual"]])
+def test_a_folder_that_is_not_a_project_is_said_so(tmp_path: Path, argv: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """No agents/, no lockfile: "not an ayjnt project", exit 3 (before: "No pending
+    migrations." about the wrong folder)."""
+    (tmp_path / "src").mkdir()
+    code, out, err = run(capsys, *argv, "--cwd", str(tmp_path))
+    assert code == 3 and out == ""
+    assert f"ayjnt: {tmp_path} is not an ayjnt project: it has no agents/ folder and no " \
+           ".ayjnt/migrations.json" in err
+    assert "fix: run it in the project folder, or pass --cwd" in err
+
+
 def test_hundred_megabyte_lockfile(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """Over the documented cap (8 MiB) a lockfile is refused unread; under it, read."""
     root = project({"agents/chat/agent.ts": agent_src("ChatAgent")})
-    pad = "x" * 100_000_000
     (root / ".ayjnt").mkdir()
-    (root / ".ayjnt/migrations.json").write_text(V1[:-1] + f',"pad":"{pad}"}}')
+    lock = root / ".ayjnt/migrations.json"
+    lock.write_text(V1[:-1] + f',"pad":"{"x" * 7_000_000}"}}')
     assert run(capsys, "migrate", "--cwd", str(root), "--check")[0] == 0
-    (root / ".ayjnt/migrations.json").write_bytes(b"\xff" * 100_000_000)
+    lock.write_text(V1[:-1] + f',"pad":"{"x" * 100_000_000}"}}')
+    code, out, err = run(capsys, "migrate", "--cwd", str(root), "--check")
+    assert code == 3 and out == ""
+    assert f"{lock} is {lock.stat().st_size:,} bytes, over the 8 MiB" in err
+    lock.write_bytes(b"\xff" * 1_000_000)
     code, out, err = run(capsys, "migrate", "--cwd", str(root))
     assert code == 3 and out == "" and "is not valid JSON" in err and len(err) < 2000
 

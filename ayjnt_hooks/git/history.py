@@ -1,171 +1,449 @@
 """Branch and sync facts: current branch, detached/unborn HEAD, origin/<branch>, ahead/behind.
 
-Ahead/behind equal ``git rev-list --count origin/<b>..HEAD`` / ``HEAD..origin/<b>``. The walk
-paints both tips' ancestries in topological order when the commit-graph gives generation
-numbers, else in commit-date order, and stops once every queued commit is reachable from both
-tips — so its cost follows the commits between the tips and their merge base. A date walk that
-meets clock skew (a parent not older than its child) cannot trust that stop, so it falls back to
-comparing the full ancestor sets: exact, just slower.
+Ahead/behind are ``git rev-list --count origin/<b>..HEAD`` and ``HEAD..origin/<b>``, the two
+commands ayjnt runs, and git's answer is the spec. So each count replays git 2.39's own walk
+for ``^A B`` (``revision.c``: ``handle_commit``, ``limit_list``, ``process_parents``,
+``mark_parents_uninteresting``, ``still_interesting`` with its five-commit slop): commits come
+off a list ordered by committer date (ties in insertion order), parents of uninteresting
+commits are painted uninteresting, and the walk stops once every queued commit is
+uninteresting and five more have been taken. The count is what git prints: the commits taken
+while interesting that were not painted uninteresting by the end. Where clock skew fools that
+stop, git counts commits that are in fact reachable from A, and so do we (see
+``tests/git/test_history.py::test_clock_skew_where_git_rev_list_count_is_fooled``).
+
+git uses no generation numbers here: ``A..B`` makes the walk "limited", and a limited walk
+goes by date with or without a commit-graph. The graph only makes each commit cheaper to read
+(parents and dates without inflating the object), so it is read here for the same reason.
+Both walks share one cache of parsed commits; each walk keeps git's own per-process state
+(which commits are parsed, seen, uninteresting), because that state decides how far the
+uninteresting paint spreads before the stop.
 """
 from __future__ import annotations
 
-import heapq
 import os
-from typing import NamedTuple
 
-from .commitgraph import CommitGraph
+from ..errors import AyjntError
 from .repo import Repo
 
-LEFT, RIGHT, BOTH = 1, 2, 3
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from re import Pattern
+    from typing import Callable
+
+    from .commitgraph import CommitGraph
+
+# Per-walk flags, as git's object flags (UNINTERESTING, SEEN) plus two of our own.
+_UNINTERESTING, _SEEN, _PARSED, _QUEUED = 1, 2, 4, 8
+_TIME_MAX = 2 ** 64 - 1  # timestamp_t is uintmax_t
+_SLOP = 5
+# A commit's header (tree, parents, author, committer) almost always fits in this much;
+# the rest of a long message is not inflated.
+_HEAD_BYTES = 640
+_PATTERNS: dict[str, Pattern[bytes]] = {}  # compiled on first use: only object reads need them
 
 
-class BranchFacts(NamedTuple):
-    branch: str | None
-    detached: bool
-    unborn: bool
-    head: str | None
-    upstream: str | None  # "origin/<branch>" when that remote-tracking ref exists
-    upstream_sha: str | None
-    ahead: int | None
-    behind: int | None
-    shallow: bool
+def _pattern(name: str) -> Pattern[bytes]:
+    found = _PATTERNS.get(name)
+    if found is None:
+        import re
+
+        found = _PATTERNS[name] = re.compile({
+            "date": rb"[ \t\n\v\f\r]*([+-]?)([0-9]*)",  # strtoumax: spaces, a sign, digits
+            "hex": rb"[0-9a-fA-F]{40}",  # get_oid_hex
+            # The header as nearly every commit has it, matched at C speed; whatever this does
+            # not match (odd spacing, upper-case ids, a '>' in a name, no message) goes
+            # through parse_commit.
+            "usual": rb"tree [0-9a-f]{40}\n((?:parent [0-9a-f]{40}\n)*)author [^\n]*\n"
+                     rb"committer [^>\n]*> ?([0-9]{1,19}) [^\n]*\n.",
+        }[name], re.DOTALL)
+    return found
+
+
+class BranchFacts:
+    """What ``ayjnt-hooks status`` and the deploy preflight know about the branch."""
+
+    __slots__ = ("ahead", "behind", "branch", "detached", "head", "shallow", "unborn",
+                 "upstream", "upstream_sha")
+
+    def __init__(self, branch: str | None, detached: bool, unborn: bool, head: str | None,
+                 upstream: str | None, upstream_sha: str | None, ahead: int | None,
+                 behind: int | None, shallow: bool) -> None:
+        self.branch = branch
+        self.detached = detached
+        self.unborn = unborn
+        self.head = head
+        self.upstream = upstream  # "origin/<branch>" when that remote-tracking ref exists
+        self.upstream_sha = upstream_sha
+        self.ahead = ahead
+        self.behind = behind
+        self.shallow = shallow
+
+
+class _Unparsable(Exception):
+    """A commit git could not parse either (missing or malformed object)."""
+
+
+def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
+    """(parent ids in hex, committer date) by ``parse_commit_buffer``'s rules, or None when
+    ``data`` is a prefix too short to tell (``complete`` is False) — then read it all.
+
+    Raises ``_Unparsable`` where git reports a bogus commit."""
+    size = len(data)
+    if size <= 46 or data[:5] != b"tree " or data[45] != 10:
+        if not complete and size <= 46:
+            return None
+        raise _Unparsable("bogus commit object")
+    hex_id = _pattern("hex").fullmatch
+    if not hex_id(data, 5, 45):
+        raise _Unparsable("bad tree pointer")
+    pos = 46
+    parents = []
+    while pos + 47 < size and data[pos:pos + 7] == b"parent ":
+        if size <= pos + 48 or data[pos + 47] != 10 or not hex_id(data, pos + 7, pos + 47):
+            if not complete and size <= pos + 48:
+                return None
+            raise _Unparsable("bad parents")
+        parents.append(data[pos + 7:pos + 47])
+        pos += 48
+    if not complete and pos + 48 >= size:
+        return None  # another parent line may follow
+    # parse_commit_date: "author" here, "committer" on the next line, the date after its '>'.
+    if data[pos:pos + 6] != b"author" or pos + 6 >= size:
+        return (parents, 0) if complete else None
+    eol = data.find(b"\n", pos)
+    if eol < 0 or data[eol + 1:eol + 10] != b"committer" or eol + 10 >= size:
+        return (parents, 0) if complete or 0 <= eol < size - 10 else None
+    gt = data.find(b">", eol)
+    nl = data.find(b"\n", gt) if gt >= 0 else -1
+    if nl < 0 or nl + 1 >= size:
+        return (parents, 0) if complete else None
+    m = _pattern("date").match(data, gt + 1)
+    assert m is not None  # the pattern matches the empty string
+    if not complete and m.end() >= size:
+        return None
+    sign, digits = m.groups()
+    value = int(digits) if digits else 0
+    if value > _TIME_MAX:
+        value = _TIME_MAX  # ERANGE
+    elif sign == b"-":
+        value = -value % 2 ** 64
+    return parents, value
 
 
 class CommitGraphWalker:
+    """Commits as small integers: commit-graph positions, then commits read from objects."""
+
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self._parents: dict[str, tuple[str, ...]] = {}
-        self._dates: dict[str, int] = {}
         self._shallow = self._read_shallow()
+        self._grafts: dict[bytes, list[bytes]] = {}
+        self._replace: dict[bytes, bytes] = {}
         self._graph_loaded = False
         self._graph: CommitGraph | None = None
-        self._generations: dict[str, int] = {}
+        self._parents: dict[int, tuple[int, ...]] = {}
+        self._dates: dict[int, int] = {}
+        self._nodes: dict[bytes, int] = {}  # commits outside the graph: binary id -> node
+        self._oids: list[bytes] = []  # and back, at node - graph size
+        self._reader: object = None
+        self._load_fn: Callable[[int], tuple[int, ...] | None] | None = None
 
+    # ------------------------------------------------------------ what git reads
     @property
     def graph(self) -> CommitGraph | None:
         if not self._graph_loaded:
             self._graph_loaded = True
-            grafts = os.path.exists(os.path.join(self.repo.commondir, "info", "grafts"))
-            if not self._shallow and not grafts:  # git ignores the graph there too
+            self._grafts = self._read_grafts()
+            self._replace = self._read_replacements()
+            # commit_graph_compatible: no replace refs, grafts or shallow; core.commitGraph
+            usable = not (self._shallow or self._grafts or self._replace) and \
+                self.repo.config_bool("core", "commitgraph", True)
+            if usable:
+                from .commitgraph import CommitGraph
+
                 self._graph = CommitGraph.open(os.path.join(self.repo.commondir, "objects"))
         return self._graph
 
-    def _read_shallow(self) -> set[str]:
+    def _read_shallow(self) -> set[bytes]:
         try:
-            with open(os.path.join(self.repo.commondir, "shallow"), encoding="ascii") as f:
-                return {line.strip() for line in f if line.strip()}
+            with open(os.path.join(self.repo.commondir, "shallow"), "rb") as f:
+                return {bytes.fromhex(line.decode()) for line in f if line.strip()}
         except FileNotFoundError:
             return set()
+        except ValueError:
+            raise AyjntError(f"{os.path.join(self.repo.commondir, 'shallow')}: not a list of "
+                             "commit ids.", hint="git fetch --unshallow") from None
+
+    def _read_grafts(self) -> dict[bytes, list[bytes]]:
+        """info/grafts (deprecated, still honoured by git 2.39): ``<commit> <parent>...``."""
+        path = os.environ.get("GIT_GRAFT_FILE") or \
+            os.path.join(self.repo.commondir, "info", "grafts")
+        grafts: dict[bytes, list[bytes]] = {}
+        try:
+            with open(path, "rb") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return grafts
+        for line in lines:
+            if not line.strip() or line.startswith(b"#"):
+                continue
+            try:
+                ids = [bytes.fromhex(word.decode()) for word in line.split()]
+            except ValueError:
+                continue  # git skips a bad graft line with a warning
+            if all(len(i) == 20 for i in ids):
+                grafts[ids[0]] = ids[1:]
+        return grafts
+
+    def _read_replacements(self) -> dict[bytes, bytes]:
+        """refs/replace/<id> -> the object git reads instead (``git replace``)."""
+        if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None or \
+                not self.repo.config_bool("core", "usereplacerefs", True):
+            return {}
+        names: set[str] = set()
+        root = os.path.join(self.repo.commondir, "refs", "replace")
+        if os.path.isdir(root):
+            for folder, _, files in os.walk(root):
+                rel = os.path.relpath(folder, root)
+                names.update(f if rel == "." else f"{rel}/{f}" for f in files)
+        packed = self.repo._packed_refs()
+        names.update(n[len("refs/replace/"):] for n in packed if n.startswith("refs/replace/"))
+        out: dict[bytes, bytes] = {}
+        for name in names:
+            target = self.repo.ref_sha("refs/replace/" + name)
+            try:
+                key, value = bytes.fromhex(name.replace("/", "")), bytes.fromhex(target or "")
+            except ValueError:
+                continue
+            if len(key) == 20 and len(value) == 20:
+                out[key] = value
+        return out
 
     @property
     def shallow(self) -> bool:
         return bool(self._shallow)
 
-    def _load(self, sha: str) -> None:
+    def node(self, oid: bytes) -> int:
         graph = self.graph
         if graph is not None:
-            pos = graph.position(bytes.fromhex(sha))
+            pos = graph.position(oid)
             if pos is not None:
-                self._parents[sha] = tuple(graph.oid(p).hex() for p in graph.parents(pos))
-                self._generations[sha] = graph.generation(pos)
-                return
-        self._read_commit(sha)
+                return pos
+        found = self._nodes.get(oid)
+        if found is None:
+            found = self._nodes[oid] = len(self._oids) + (graph.count if graph else 0)
+            self._oids.append(oid)
+        return found
 
-    def _read_commit(self, sha: str) -> None:
-        """Parents and committer date from the commit object itself."""
-        _, data = self.repo.read_object(sha)
-        parents = []
-        date = 0
-        for line in data.split(b"\n"):
-            if not line:
-                break
-            if line.startswith(b"parent "):
-                parents.append(line[7:47].decode())
-            elif line.startswith(b"committer "):
-                date = int(line.rsplit(b" ", 2)[1])
-        self._parents[sha] = () if sha in self._shallow else tuple(parents)
-        self._dates[sha] = date
+    def _load(self, node: int) -> tuple[int, ...] | None:
+        if self._load_fn is None:
+            self._load_fn = self._loader()
+        return self._load_fn(node)
 
-    def parents(self, sha: str) -> tuple[str, ...]:
-        if sha not in self._parents:
-            self._load(sha)
-        return self._parents[sha]
+    def _loader(self) -> Callable[[int], tuple[int, ...] | None]:
+        """A function that parses a node into the cache (None when git could not parse it
+        either); graph positions take one unpack."""
+        graph = self.graph
+        size = graph.count if graph is not None else 0
+        graph_commit = graph.reader() if graph is not None else None
+        cache, dates = self._parents, self._dates
 
-    def date(self, sha: str) -> int:
-        if sha not in self._dates:
-            self._read_commit(sha)
-        return self._dates[sha]
+        def load(node: int) -> tuple[int, ...] | None:
+            if node < size:
+                assert graph_commit is not None
+                found, date = graph_commit(node)
+                cache[node] = found
+                dates[node] = date
+                return found
+            return self._load_object(node - size)
+        return load
 
-    def generation(self, sha: str) -> int | None:
-        """Topological level from the commit-graph (computed for commits newer than it)."""
-        if self.graph is None:
-            return None
-        stack = [sha]
-        while stack:
-            top = stack[-1]
-            if top in self._generations:
-                stack.pop()
-                continue
-            parents = self.parents(top)  # fills _generations when the graph knows `top`
-            if top in self._generations:
-                stack.pop()
-                continue
-            missing = [p for p in parents if p not in self._generations]
-            if missing:
-                stack.extend(missing)
-                continue
-            self._generations[top] = 1 + max((self._generations[p] for p in parents),
-                                             default=0)
-            stack.pop()
-        return self._generations[sha]
+    def _load_object(self, extra: int) -> tuple[int, ...] | None:
+        oid = self._oids[extra]
+        ids: list[bytes]
+        found = None
+        if self._reader is not None and not self._replace:
+            found = self._reader.read_prefix(oid, _HEAD_BYTES)  # type: ignore[attr-defined]
+        usual = _pattern("usual").match(found[1]) if found is not None and found[0] == 1 else None
+        if usual is not None:
+            raw = bytes.fromhex(usual[1].replace(b"parent ", b"").replace(b"\n", b"").decode())
+            ids = [raw[i:i + 20] for i in range(0, len(raw), 20)]
+            date = int(usual[2])
+        else:
+            try:
+                hex_parents, date = self._read_commit(self._replace.get(oid, oid))
+            except _Unparsable:
+                return None
+            ids = [bytes.fromhex(p.decode()) for p in hex_parents]
+        if oid in self._shallow:
+            ids = []
+        elif oid in self._grafts:
+            ids = self._grafts[oid]
+        nodes = self._nodes
+        if self.graph is None:  # (node() without the graph look-up)
+            parents = tuple([nodes[p] if p in nodes else self.node(p) for p in ids])
+        else:
+            parents = tuple([self.node(p) for p in ids])
+        node = extra + (self.graph.count if self.graph is not None else 0)
+        self._parents[node], self._dates[node] = parents, date
+        return parents
 
+    def _read_commit(self, oid: bytes) -> tuple[list[bytes], int]:
+        from .objects import ObjectReader
+
+        if self._reader is None:
+            self._reader = ObjectReader(os.path.join(self.repo.commondir, "objects"))
+        assert isinstance(self._reader, ObjectReader)
+        found = self._reader.read_prefix(oid, _HEAD_BYTES)
+        if found is not None and found[0] == 1:
+            parsed = parse_commit(found[1], len(found[1]) < _HEAD_BYTES)
+            if parsed is not None:
+                return parsed
+        try:
+            type_num, data = self.repo.read_object(oid.hex())
+        except KeyError:
+            raise _Unparsable("missing") from None
+        if type_num != 1:
+            raise _Unparsable("not a commit")
+        parsed = parse_commit(data, True)
+        assert parsed is not None
+        return parsed
+
+    def parents(self, node: int) -> tuple[int, ...]:
+        found = self._parents.get(node)
+        if found is None:
+            found = self._load(node)
+            if found is None:
+                raise self._broken(node)
+        return found
+
+    def _broken(self, node: int) -> AyjntError:
+        graph = self.graph
+        size = graph.count if graph is not None else 0
+        oid = graph.oid(node) if graph is not None and node < size else self._oids[node - size]
+        return AyjntError(f"{self.repo.commondir}: commit {oid.hex()} is missing or corrupt, so "
+                          "ahead/behind cannot be counted (git rev-list fails here too).",
+                          hint="git fsck")
+
+    # ------------------------------------------------------------ the counts
     def ahead_behind(self, left: str, right: str) -> tuple[int, int]:
-        """(commits only in ``left``'s history, commits only in ``right``'s)."""
+        """(``git rev-list --count right..left``, ``git rev-list --count left..right``)."""
         if left == right:
+            return 0, 0  # no walk: both counts are empty by definition
+        a, b = self.node(bytes.fromhex(left)), self.node(bytes.fromhex(right))
+        if a == b:
             return 0, 0
-        use_gen = self.generation(left) is not None
+        return self.rev_list_count(b, a), self.rev_list_count(a, b)
 
-        def key(sha: str) -> int:
-            gen = self.generation(sha) if use_gen else None
-            return gen if gen is not None else self.date(sha)
+    def rev_list_count(self, exclude: int, include: int) -> int:
+        """``git rev-list --count ^exclude include``, walked as git 2.39's ``limit_list``."""
+        import heapq
 
-        flags = {left: LEFT, right: RIGHT}
-        done: dict[str, int] = {}
-        heap = [(-key(left), left), (-key(right), right)]
-        heapq.heapify(heap)
-        # The frontier stays small (a few commits), so checking it whole each step is cheap.
-        while heap and any(flags[s] != BOTH for _, s in heap):
-            neg_key, sha = heapq.heappop(heap)
-            f = flags[sha]
-            if done.get(sha) == f:
-                continue  # a duplicate queue entry with nothing new to spread
-            done[sha] = f
-            for p in self.parents(sha):
-                before = flags.get(p, 0)
-                if before | f == before:
+        cache, dates = self._parents, self._dates
+        if self._load_fn is None:
+            self._load_fn = self._loader()
+        load = self._load_fn
+        flags: dict[int, int] = {}
+
+        def paint(start: int) -> int:
+            """mark_one_parent_uninteresting(start) and on: paint, and go on through the
+            commits this walk has parsed; returns how many queued interesting ones it
+            painted."""
+            lost = 0
+            stack = [start]
+            while stack:
+                p = stack.pop()
+                f = flags.get(p, 0)
+                if f & _UNINTERESTING:
                     continue
-                flags[p] = before | f
-                pkey = key(p)
-                if not use_gen and pkey >= -neg_key:
-                    return self._by_sets(left, right)  # clock skew: the stop is not safe
-                heapq.heappush(heap, (-pkey, p))
-        ahead = sum(1 for f in flags.values() if f == LEFT)
-        behind = sum(1 for f in flags.values() if f == RIGHT)
-        return ahead, behind
+                flags[p] = f | _UNINTERESTING
+                if f & _QUEUED:
+                    lost += 1
+                if f & _PARSED:
+                    stack.extend(cache[p])
+            return lost
 
-    def _ancestors(self, start: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [start]
-        while todo:
-            sha = todo.pop()
-            if sha not in seen:
-                seen.add(sha)
-                todo.extend(self.parents(sha))
-        return seen
-
-    def _by_sets(self, left: str, right: str) -> tuple[int, int]:
-        a, b = self._ancestors(left), self._ancestors(right)
-        return len(a - b), len(b - a)
+        # setup_revisions parses both tips; prepare_revision_walk's handle_commit paints the
+        # excluded tip's parents (and the included tip's, if that painted it), then lists them.
+        for c in (exclude, include):
+            if cache.get(c) is None and load(c) is None:
+                raise self._broken(c)
+        flags[exclude] = _PARSED | _UNINTERESTING
+        flags[include] = _PARSED
+        for p in cache[exclude]:
+            paint(p)
+        if flags[include] & _UNINTERESTING:
+            for p in cache[include]:
+                paint(p)
+        heap = [(-dates[exclude], 0, exclude), (-dates[include], 1, include)]
+        heapq.heapify(heap)
+        flags[exclude] |= _SEEN | _QUEUED
+        flags[include] |= _SEEN | _QUEUED
+        seq = 2
+        interesting = 0 if flags[include] & _UNINTERESTING else 1  # queued, not painted
+        newlist: list[int] = []
+        last = _TIME_MAX  # date of the last interesting commit taken
+        slop = _SLOP
+        pop, push, get = heapq.heappop, heapq.heappush, flags.get
+        while heap:
+            c = pop(heap)[2]
+            f = flags[c] ^ _QUEUED
+            flags[c] = f
+            if f & _UNINTERESTING:
+                # process_parents: paint every parent, parse it, paint its parents
+                # (mark_parents_uninteresting), queue it if new
+                for p in cache[c]:
+                    fp = get(p, 0)
+                    if not fp & _UNINTERESTING:
+                        fp |= _UNINTERESTING
+                        if fp & _QUEUED:
+                            interesting -= 1
+                    pp = cache.get(p)
+                    if pp is None:
+                        pp = load(p)
+                        if pp is None:  # parsed gently: git skips it
+                            flags[p] = fp
+                            continue
+                    fp |= _PARSED
+                    if not fp & _SEEN:
+                        fp |= _SEEN | _QUEUED
+                        push(heap, (-dates[p], seq, p))
+                        seq += 1
+                    flags[p] = fp
+                    for q in pp:
+                        fq = get(q, 0)
+                        if not fq & _UNINTERESTING:
+                            if fq & _PARSED:
+                                interesting -= paint(q)
+                            else:
+                                flags[q] = fq | _UNINTERESTING
+                # (mark_parents_uninteresting(c) then finds every parent painted already)
+                # still_interesting
+                if not heap:
+                    break
+                if interesting or last <= -heap[0][0]:
+                    slop = _SLOP
+                    continue
+                slop -= 1
+                if slop:
+                    continue
+                break
+            interesting -= 1
+            for p in cache[c]:
+                fp = get(p, 0)
+                if not fp & _PARSED:
+                    if cache.get(p) is None and load(p) is None:
+                        raise self._broken(p)  # git: "revision walk setup failed"
+                    fp |= _PARSED
+                if not fp & _SEEN:
+                    fp |= _SEEN | _QUEUED
+                    push(heap, (-dates[p], seq, p))
+                    seq += 1
+                    if not fp & _UNINTERESTING:
+                        interesting += 1
+                flags[p] = fp
+            last = dates[c]
+            newlist.append(c)
+        return sum(1 for c in newlist if not flags[c] & _UNINTERESTING)
 
 
 def branch_facts(repo: Repo, remote: str = "origin") -> BranchFacts:

@@ -113,6 +113,55 @@ def test_strip_comments_keeps_length_and_newlines(src: str) -> None:
         [i for i, c in enumerate(src) if c == "\n"]
 
 
+def reference_strip_comments(source: str) -> str:
+    """ayjnt's ``stripComments`` transcribed character by character (reference §1.2): the
+    oracle for the regex version, which must give the same string on every input."""
+    out: list[str] = []
+    i, n = 0, len(source)
+    mode = "code"
+    closing = {"single": "'", "double": '"', "template": "`"}
+    while i < n:
+        ch = source[i]
+        nxt = source[i + 1] if i + 1 < n else ""
+        if mode == "code":
+            if ch == "/" and nxt in ("/", "*"):
+                mode = "line" if nxt == "/" else "block"
+                out.append("  ")
+                i += 2
+                continue
+            mode = {"'": "single", '"': "double", "`": "template"}.get(ch, "code")
+            out.append(ch)
+        elif mode == "line":
+            mode = "code" if ch == "\n" else "line"
+            out.append(ch if ch == "\n" else " ")
+        elif mode == "block":
+            if ch == "*" and nxt == "/":
+                mode = "code"
+                out.append("  ")
+                i += 2
+                continue
+            out.append("\n" if ch == "\n" else " ")
+        else:
+            if ch == "\\":
+                out.append(ch + nxt)
+                i += 2
+                continue
+            if ch == closing[mode] or (ch == "\n" and mode != "template"):
+                mode = "code"
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+STRIP_ALPHABET = st.sampled_from([*"/*'\"`\\\nab \r", "\u2028", "\U0001f600"])
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=STRIP_ALPHABET, max_size=40) | st.text())
+def test_strip_comments_is_ayjnts_state_machine(src: str) -> None:
+    assert strip_comments(src) == reference_strip_comments(src)
+
+
 TS_ALPHABET = [*"export default class const agentId extends Agent = \"'`/*\\\n\r\t{}<>()$_:;",
                "\u2028"]
 ts_ish = st.text(alphabet=st.sampled_from(TS_ALPHABET), max_size=120)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -415,13 +416,13 @@ def test_tools_ts_is_a_folder(project: Project) -> None:
 
 def test_unreadable_agent_as_root(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     root = project({"agents/a/agent.ts": agent_src("A")})
-    real_open = open
+    real_open = os.open
 
     def deny(path: str, *a: object, **k: object) -> object:
         if str(path).endswith("agent.ts"):
             raise PermissionError(13, "Permission denied")
-        return real_open(path, *a, **k)  # type: ignore[call-overload]
-    monkeypatch.setattr("builtins.open", deny)
+        return real_open(path, *a, **k)  # type: ignore[arg-type]
+    monkeypatch.setattr(os, "open", deny)
     msg = _scan_error(root)
     assert msg.startswith(f"{root}/agents/a/agent.ts: cannot read file (Permission denied)")
 
