@@ -186,6 +186,28 @@ def git_state(runs: int) -> None:
     row("commit snapshot: agents + lockfile, 50k files/20k commits", ours, git,
         "git ls-tree -r + git show", "≤ 150 ms")
     _ahead_behind(repo, runs)
+    _big_config(runs)
+
+
+def _big_config(runs: int) -> None:
+    """A 10 MB config value (issue #10 §5): what it adds to a check, next to git."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp, "r")
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        (repo / "f.txt").write_text("x\n")
+        subprocess.run(["git", "add", "."], cwd=repo, check=True)
+        subprocess.run(["git", "commit", "-qm", "c"], cwd=repo, check=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
+                            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"})
+        small, git_small = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], repo),
+                                     proc(["git", "status", "--porcelain"], repo), runs)
+        with open(repo / ".git" / "config", "a") as f:
+            f.write("[big]\n\tvalue = " + "x" * 5_000_000 + " " + "y" * 5_000_000 + "\n")
+        big, git_big = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], repo),
+                                 proc(["git", "status", "--porcelain"], repo), runs)
+    row("status, 1 file, plain config", small, git_small, "git status --porcelain", "-")
+    row("status, 1 file, config with a 10 MB value", big, git_big, "git status --porcelain",
+        "no seconds")
 
 
 def _ahead_behind(repo: Path, runs: int) -> None:

@@ -56,6 +56,10 @@ class CommitGraph:
         self._cdat, cdat_size = chunks[b"CDAT"]
         if oids_size != 20 * self.count or cdat_size != 36 * self.count:
             raise Corrupt("chunks whose sizes do not match the commit count")
+        self._gdat = chunks.get(b"GDAT")  # corrected commit dates, and their overflow
+        self._gdo2 = chunks.get(b"GDO2")
+        if self._gdat is not None and self._gdat[1] != 4 * self.count:
+            raise Corrupt("a generation data chunk of the wrong size")
         edges = chunks.get(b"EDGE")
         self._edges: int | None = edges[0] if edges else None
         self._edges_count = edges[1] // 4 if edges else 0
@@ -108,6 +112,19 @@ class CommitGraph:
             if edge & _OCTOPUS:
                 return out
             i += 1
+
+    def check_entry(self, pos: int) -> None:
+        """What git checks when it loads one commit from the graph (``fill_commit_in_graph``):
+        its parents lie in the graph, and an overflowed generation has its overflow entry."""
+        with reading(self.path, "commit-graph", FIX):
+            self._parents(pos)
+            if self._gdat is not None:
+                (word,) = struct.unpack_from(">I", self._data, self._gdat[0] + 4 * pos)
+                if word & 0x80000000:
+                    if self._gdo2 is None:
+                        raise Corrupt("it requires overflow generation data but has none")
+                    if 8 * (word & 0x7FFFFFFF) + 8 > self._gdo2[1]:
+                        raise Corrupt("a generation overflow outside its chunk")
 
     def _checked(self, pos: int) -> int:
         if pos >= self.count:

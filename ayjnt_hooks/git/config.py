@@ -34,6 +34,9 @@ Value = tuple["bytes | None", str, int]
 
 MAX_INCLUDE_DEPTH = 10  # git's own limit
 MAX_CONFIG_BYTES = 64 << 20  # a config file larger than this is refused (git allows 2 GiB)
+# Steps one value may take where it is not a run of plain text: a quote holding escapes, or a
+# continuation line, is a step (about half a microsecond). Real values take a handful.
+MAX_VALUE_STEPS = 200_000
 _BOM = b"\xef\xbb\xbf"
 _SKIP = re.compile(rb"(?:[ \t\r\n]+|[#;][^\n]*)+")
 _SIMPLE_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
@@ -41,9 +44,14 @@ _SIMPLE_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
 _SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
 _SUBSECTION = re.compile(rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]')
 _KEY = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
-# a value, in runs: unquoted bytes mixed with simple "quoted strings"; blanks; a quoted run;
-# escapes
-_PLAIN = re.compile(rb'(?:[^"\\\n#; \t\r]|"[^"\\\n]*")+')
+# a value, in runs (character-class repeats, which sre scans at C speed): unquoted text with
+# simple "quoted strings" and inner blanks (not trailing ones: they wait to see what follows);
+# what adds nothing at the start; blanks; a run inside a quote; escapes
+_RUN = re.compile(rb'(?:[^"\\\n#; \t\r]+|"[^"\\\n]*"|[ \t\r]+(?=[^ \t\r\n#;\\]))+')
+_LEADING = re.compile(rb'(?:[ \t\r]+|"")+')
+_BLANK_TO_SPACE = bytes.maketrans(b"\t\r", b"  ")
+_QUOTE_OR_ESCAPE = re.compile(rb'["\\]')
+_COMMENT = re.compile(rb"[#;]")
 _BLANKS = re.compile(rb"[ \t\r]+")
 _QUOTED = re.compile(rb'[^"\\\n]+')
 _ESCAPES = re.compile(rb'(?:\\[tbn"\\])+')
@@ -57,9 +65,10 @@ _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 class _BadLine(Exception):
     """A syntax error at a byte offset (turned into git's "bad config line N")."""
 
-    def __init__(self, pos: int) -> None:
+    def __init__(self, pos: int, why: str = "") -> None:
         super().__init__(pos)
         self.pos = pos
+        self.why = why
 
 
 def bad_config(path: str, line: int, why: str = "") -> AyjntError:
@@ -68,30 +77,91 @@ def bad_config(path: str, line: int, why: str = "") -> AyjntError:
                       path=path)
 
 
+def _run(chunk: bytes) -> bytes:
+    """A run of unquoted text, simple "quoted strings" and inner blanks, as git keeps it:
+    quotes dropped, each blank outside them a space — in a few C-level calls, whatever the
+    number of quotes (their insides are kept as they are)."""
+    if b'"' not in chunk:
+        return chunk.translate(_BLANK_TO_SPACE)
+    parts = chunk.split(b'"')  # outside, inside, outside, … (the run's quotes are balanced)
+    parts[0::2] = b'"'.join(parts[0::2]).translate(_BLANK_TO_SPACE).split(b'"')
+    return b"".join(parts)
+
+
+def _quoted_line(line: bytes, end: int) -> bytes:
+    """A value with quotes but no backslash, as git reads it: quotes dropped, their insides
+    kept, each blank outside them a space — except leading and trailing ones — and a ``#`` or
+    ``;`` outside them ending it."""
+    parts = line.split(b'"')  # outside, inside, outside, …
+    outside = b'"'.join(parts[0::2])
+    cut = _COMMENT.search(outside)
+    if cut is not None:  # the comment starts in outside part k: drop what follows
+        k = outside.count(b'"', 0, cut.start())
+        parts = parts[:2 * k + 1]
+        parts[-1] = parts[-1][:cut.start() - outside.rfind(b'"', 0, cut.start()) - 1]
+    elif len(parts) % 2 == 0:
+        raise _BadLine(end)  # the line ends inside a quote
+    parts[0::2] = b'"'.join(parts[0::2]).translate(_BLANK_TO_SPACE).split(b'"')
+    first = 0  # blanks before the first content go (an empty "" is none); so do trailing ones,
+    while first < len(parts) and not (parts[first].strip(b" ") if first % 2 == 0  # but a
+                                      else parts[first]):  # quote after blanks keeps them
+        first += 1
+    if first == len(parts):
+        return b""
+    kept = parts[first:]
+    if first % 2 == 0:
+        kept[0] = kept[0].lstrip(b" ")
+    kept[-1] = kept[-1].rstrip(b" ")  # (the last part is outside the quotes)
+    return b"".join(kept)
+
+
 def _value(data: bytes, pos: int) -> tuple[bytes, int]:
-    """git's ``parse_value`` from just after the ``=``: (value, offset after its line)."""
+    """git's ``parse_value`` from just after the ``=``: (value, offset after its line).
+
+    The common shapes — words, simple quoted strings, runs of the five escapes — are taken a
+    run at a time; only a quote holding an escape or a continuation goes a token at a time."""
+    n = len(data)
+    end = data.find(b"\n", pos)
+    end = n if end < 0 else end
+    if _QUOTE_OR_ESCAPE.search(data, pos, end) is None:  # the usual value: all C-level calls
+        cut = _COMMENT.search(data, pos, end)
+        text = data[pos:cut.start() if cut is not None else end]
+        return text.strip(b" \t\r").translate(_BLANK_TO_SPACE), end + 1
+    if data.count(b'"', pos, end) > MAX_VALUE_STEPS:
+        raise _BadLine(pos, f"a value with more than {MAX_VALUE_STEPS:,} quotes, too intricate "
+                            f"to read in reasonable time")
+    if data.find(b"\\", pos, end) < 0:  # quotes but no escape: C-level calls too
+        return _quoted_line(data[pos:end], end), end + 1
     out: list[bytes] = []
     size = pending = 0  # bytes kept so far; blanks waiting to become spaces
     quote = False
-    n = len(data)
-    while True:
-        m = (_QUOTED if quote else _PLAIN).match(data, pos)
-        if m is not None:
-            chunk = m.group()
-            if not quote and b'"' in chunk:
-                chunk = chunk.replace(b'"', b"")  # (quoted runs here hold no blank to keep)
-            if pending:
-                out.append(b" " * pending)
-                size, pending = size + pending, 0
-            out.append(chunk)
-            size += len(chunk)
-            pos = m.end()
-            continue
+    m = _LEADING.match(data, pos)  # leading blanks (and empty "") add nothing
+    if m is not None:
+        pos = m.end()
+    for _ in range(MAX_VALUE_STEPS):
         if not quote:
+            m = _RUN.match(data, pos)
+            if m is not None:
+                if pending:
+                    out.append(b" " * pending)
+                    size, pending = size + pending, 0
+                chunk = _run(m.group())
+                out.append(chunk)
+                size += len(chunk)
+                pos = m.end()
+                continue
             m = _BLANKS.match(data, pos)
             if m is not None:
                 if size:  # leading blanks are dropped, inner ones become one space each
                     pending += m.end() - pos
+                pos = m.end()
+                continue
+        else:
+            m = _QUOTED.match(data, pos)
+            if m is not None:
+                chunk = m.group()
+                out.append(chunk)
+                size += len(chunk)
                 pos = m.end()
                 continue
         if pos >= n or data[pos] == 10:  # end of line (or file)
@@ -105,7 +175,7 @@ def _value(data: bytes, pos: int) -> tuple[bytes, int]:
         if pending:  # (git writes pending blanks before a quote or an escape too)
             out.append(b" " * pending)
             size, pending = size + pending, 0
-        if c == 34:  # '"'
+        if c == 34:  # '"' (one holding an escape or a line break)
             quote = not quote
             pos += 1
             continue
@@ -120,6 +190,8 @@ def _value(data: bytes, pos: int) -> tuple[bytes, int]:
             pos += 2  # a continuation line (a backslash at the very end is one too)
             continue
         raise _BadLine(pos)  # an escape git does not know
+    raise _BadLine(pos, f"a value with more than {MAX_VALUE_STEPS:,} quotes and escapes: "
+                        f"too intricate to read in reasonable time")
 
 
 def parse(data: bytes, on_value: Callable[[str, str, bytes | None, int], None]) -> None:
@@ -207,8 +279,10 @@ def parse_int(value: bytes | None) -> int | None:
     text = value.decode("utf-8", "surrogateescape").strip()
     unit = text[-1:].lower() if text[-1:].lower() in "kmg" else ""
     digits = text[:-1] if unit else text
-    try:
-        number = int(digits, 0) if len(digits) < 32 else None
+    body = digits.lstrip("+-")
+    try:  # (C's base 0: 0x… hex, 0… octal)
+        number = None if len(digits) > 32 else int(digits, 8) if len(body) > 1 and \
+            body[0] == "0" and body[1:2] not in ("x", "X") else int(digits, 0)
     except ValueError:
         number = None
     if number is None or abs(number * _UNITS[unit]) > 0x7FFFFFFF:
@@ -325,7 +399,7 @@ class GitConfig:
         try:
             parse(data, on_value)
         except _BadLine as e:
-            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1) from None
+            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1, e.why) from None
 
     def _store(self, base: str, key: str, value: bytes | None, path: str, line: int,
                into: dict[Key, Value], depth: int, in_hasconfig: bool) -> None:

@@ -51,10 +51,12 @@ def read_shallow(commondir: str) -> set[str]:
         if data is None:
             return set()
         ids = set()
-        for number, line in enumerate(data.split(b"\n"), 1):
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # (the newline that ends the last line)
+        for number, line in enumerate(lines, 1):
             text = line.decode("ascii", "replace")
-            if text and not is_hex_oid(text):
+            if not is_hex_oid(text):
                 raise Corrupt(f"line {number} is not an object id")
-            if text:
-                ids.add(text)
+            ids.add(text)
         return ids

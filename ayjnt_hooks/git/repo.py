@@ -14,6 +14,7 @@ Refs are parsed here (a small format on the hot path of every hook): loose refs,
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import AyjntError
 from .damage import Corrupt, reading
@@ -27,12 +28,20 @@ if TYPE_CHECKING:
 
 # Per-worktree refs live in the worktree's own git dir; all others in the common dir.
 _PER_WORKTREE = ("HEAD", "refs/bisect/", "refs/worktree/", "refs/rewritten/")
+_GIT_SPACE = " \t\n\r"  # git's isspace (no \v, no \f)
 _REF_FIX = "repair or delete the ref (`git update-ref -d <ref>`), or restore it from a clone"
 # Extensions git honours in any repository format version (setup.c handle_extension_v0), and
 # those only a version-1 repository may use (handle_extension), with the values we read.
 EXTENSIONS_V0 = ("noop", "preciousobjects", "partialclone", "worktreeconfig")
 EXTENSIONS_V1 = ("noop-v1", "objectformat", "compatobjectformat", "refstorage",
                  "relativeworktrees", "submodulepathconfig")
+
+
+# packed-refs as git writes it: an optional header, then "<id> <name>" lines, each maybe
+# followed by the "^<id>" of the object its tag peels to
+_PACKED_REFS = re.compile(
+    rb"(?:# pack-refs with:[^\n]*\n)?"
+    rb"(?:[0-9a-f]{40} [^\x00-\x20\x7f~^:?*\[\\]+\n(?:\^[0-9a-f]{40}\n)?)*")
 
 
 class NotARepo(AyjntError):
@@ -77,6 +86,8 @@ class Repo:
                 lines = [] if data is None else data.split(b"\n")
                 if lines and lines[-1] == b"":
                     lines.pop()
+                elif lines:
+                    raise Corrupt(f"line {len(lines)} is not terminated")
                 for number, line in enumerate(lines, 1):
                     if number == 1 and line.startswith(b"# pack-refs with:"):
                         continue
@@ -92,6 +103,21 @@ class Repo:
                     packed[ref] = text
             self._packed = packed
         return self._packed
+
+    def check_packed_refs(self) -> None:
+        """git reads ``packed-refs`` to resolve any ref: a damaged one makes every command
+        die. One regular expression (C speed) checks the whole file; the line-by-line parse
+        runs only to name the bad line."""
+        path = os.path.join(self.commondir, "packed-refs")
+        with reading(path, "packed-refs file", _REF_FIX):
+            data = read_regular(path)
+        if data is None or (_PACKED_REFS.fullmatch(data) is not None and b".." not in data
+                            and b"/." not in data and b"//" not in data):
+            return
+        self._packed = None
+        self._packed_refs()  # names the bad line
+        raise AyjntError(f"{path}: corrupt packed-refs file (a ref name git does not allow); "
+                         f"git cannot use it either.", path=path, hint=_REF_FIX)
 
     def read_ref_raw(self, name: str) -> str | None:
         """The ref's own content: ``ref: <target>`` or an object id; None when absent."""
@@ -110,13 +136,13 @@ class Repo:
                 data = None
             if data is None:
                 return self._packed_refs().get(name)
-            text = data.decode("utf-8").rstrip()
+            text = data.decode("utf-8").rstrip(_GIT_SPACE)
             if text.startswith("ref:"):
-                target = text[4:].strip()
+                target = text[4:].lstrip(_GIT_SPACE)
                 if not (target.startswith("refs/") and valid_ref_name(target)):
                     raise Corrupt("a symbolic ref that does not point into refs/")
                 return f"ref: {target}"
-            if not (is_hex_oid(text[:40]) and (len(text) == 40 or text[40].isspace())):
+            if not (is_hex_oid(text[:40]) and (len(text) == 40 or text[40] in _GIT_SPACE)):
                 raise Corrupt("not an object id")
             return text[:40]
 
@@ -230,6 +256,8 @@ class Repo:
         if graph is None:
             return
         pos = graph.position(bytes.fromhex(sha))
+        if pos is not None:
+            graph.check_entry(pos)
         if pos is not None and graph.tree(pos).hex() != tree:
             from .commitgraph import FIX
             from .damage import damaged
@@ -263,10 +291,7 @@ def read_gitfile(path: str) -> str:
 def commondir_of(gitdir: str) -> str:
     path = os.path.join(gitdir, "commondir")
     with reading(path, "commondir file"):
-        try:
-            data = read_regular(path)
-        except IsADirectoryError:
-            data = None
+        data = read_regular(path)
     if data is None:
         return gitdir
     rel = data.decode("utf-8", "surrogateescape").strip()
@@ -292,10 +317,7 @@ def is_git_directory(path: str) -> bool:
     """git's ``is_git_directory``: a valid HEAD, and objects/ and refs/ in the common dir."""
     if not valid_head(os.path.join(path, "HEAD")):
         return False
-    try:
-        common = commondir_of(path)
-    except AyjntError:
-        return False
+    common = commondir_of(path)  # (an unreadable one is refused: git dies there too)
     objects = os.environ.get("GIT_OBJECT_DIRECTORY") or os.path.join(common, "objects")
     return os.access(objects, os.X_OK) and os.access(os.path.join(common, "refs"), os.X_OK)
 
@@ -359,7 +381,7 @@ def read_format(gitdir: str, commondir: str) -> RepoFormat:
         try:
             parse(data, on_value)
         except _BadLine as e:
-            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1) from None
+            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1, e.why) from None
     _check_format(fmt, path)
     if fmt.worktree_config:
         wt_path = os.path.join(gitdir, "config.worktree")
@@ -372,7 +394,7 @@ def read_format(gitdir: str, commondir: str) -> RepoFormat:
             try:
                 parse(wt_data, on_worktree_value)
             except _BadLine as e:
-                raise bad_config(wt_path, wt_data.count(b"\n", 0, e.pos) + 1) from None
+                raise bad_config(wt_path, wt_data.count(b"\n", 0, e.pos) + 1, e.why) from None
     return fmt
 
 

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
         commondir: str
         worktree: str | None
 
+        def check_packed_refs(self) -> None: ...
+
         @property
         def config(self) -> GitConfig: ...
 
@@ -57,9 +59,13 @@ REFUSED_KEYS: dict[tuple[str, str | None, str], str] = {}
 # settings): a value that is not a boolean makes git die, so it makes us refuse.
 CORE_BOOLEANS = ("filemode", "ignorecase", "trustctime", "symlinks", "quotepath",
                  "precomposeunicode", "sparsecheckout", "sparsecheckoutcone", "commitgraph",
-                 "usereplacerefs", "preloadindex", "protecthfs", "protectntfs")
+                 "usereplacerefs", "preloadindex", "protecthfs", "protectntfs", "ignorestat",
+                 "prefersymlinkrefs", "warnambiguousrefs", "fsyncobjectfiles")
 # core keys that take a boolean or one more word (git ignores a bad core.checkStat)
-CORE_CHOICES = {"autocrlf": ("input",)}
+CORE_CHOICES = {"autocrlf": ("input",), "logallrefupdates": ("always",), "safecrlf": ("warn",)}
+# core keys git reads as numbers on every start-up (a size may carry a k/m/g unit)
+CORE_NUMBERS = ("compression", "loosecompression", "packedgitwindowsize", "packedgitlimit",
+                "deltabasecachelimit", "bigfilethreshold")
 
 
 def check_repository(repo: Repo) -> None:
@@ -78,6 +84,13 @@ def check_repository(repo: Repo) -> None:
         if found is None or (found[0] or b"").decode("utf-8", "replace").lower() in words:
             continue
         config.get_bool("core", name, False)
+    from .config import parse_int
+
+    for name in CORE_NUMBERS:
+        found = config.entry("core", name)
+        if found is not None and parse_int(found[0]) is None:
+            raise AyjntError(f"{found[1]}, line {found[2]}: core.{name} is not a number; git "
+                             f"refuses it too.", path=found[1])
     if repo.worktree is not None:
         from .config import user_excludes_file
 
@@ -86,6 +99,7 @@ def check_repository(repo: Repo) -> None:
                 raise AyjntError(f"{path}: an exclude file that is a folder; git refuses it too "
                                  f"(\"cannot use {path} as an exclude file\").", path=path,
                                  hint="point core.excludesFile at a file, or unset it")
+    repo.check_packed_refs()  # (git reads it to resolve any ref)
     from .files import read_shallow
 
     read_shallow(repo.commondir)  # (git reads it before any history walk; damage must show)

@@ -80,6 +80,12 @@ PIECES = [
     "k = a\r\n", "k = a\rb\n", "# comment\n", "; comment\n", "\n", "   \n", "9k = v\n",
     "k-= v\n", "k.x = v\n", "k = caf\xc3\xa9\n", "k = \"\\\\\"\n", "k = a\\", "k = \"a",
     "k = 1\n", "k=x=y\n", "k = \" \"\n", "key = \"tab\there\"\n", "[core]filemode=false\n",
+    'k = "a b"  "c\\td" e\n', 'k =  "" \t "" x\n', 'k = a\t\t"b"\n', 'k = "x"\\t"y"\n',
+    'k = a \\\n\t b\n', 'k = "a\\\n b" c\n', 'k = a "" b\n', 'k = " " "" \n', 'k = \\" x \\"\n',
+    'k = "a";c\n', 'k = a"b c"d e\n', 'k = x\t\n', 'k = "\t"\n', 'k = ""\n', 'k = "a\\"b" c\n',
+    'k = "a;b" c ; d\n', 'k = x "#" y # z\n', 'k =   ""  ""  \n', 'k = "" "a" ""\n',
+    'k = a"" b\n', 'k = "a""b"\n', 'k = "a" "\n', 'k = ;"\n', 'k = "";x\n', 'k = " " "" \n',
+    'k = a "" \n',
 ]
 
 
@@ -140,6 +146,16 @@ def test_parser_matches_git_on_random_configs(tmp_path: Path) -> None:
             assert ours == theirs, (i, text)
         else:
             assert ours[0] is None and ours[1] == theirs[1], (i, text, ours, theirs)
+
+
+def test_a_value_of_a_million_quotes_is_refused_not_parsed_for_seconds(tmp_path: Path) -> None:
+    from ayjnt_hooks.errors import AyjntError
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    with open(tmp_path / ".git" / "config", "a") as f:
+        f.write("[big]\n\tvalue = " + '"a"b' * 1_000_000 + "\n")
+    with pytest.raises(AyjntError, match=r"bad config line 7 \(a value with more than"):
+        GitConfig(str(tmp_path / ".git"))
 
 
 def test_a_10_mb_value_is_read_exactly(tmp_path: Path) -> None:
