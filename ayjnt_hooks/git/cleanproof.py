@@ -27,7 +27,6 @@ from __future__ import annotations
 import gc
 import mmap
 import os
-import stat
 import struct
 import sys
 
@@ -37,6 +36,7 @@ from .varint import offset_varint
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
     from .repo import Repo
+    from .settings import StatusSettings
     from .untracked import UntrackedNames
 
 # ctime s/ns, mtime s/ns, (dev: git does not compare it), ino, mode, uid, gid, size,
@@ -50,6 +50,7 @@ _MODE_FROM_STAT = {0o100644: 0o100000, 0o100755: 0o100100, 0o120000: 0o120100}
 _NS = 1_000_000_000
 _U32 = 0xFFFFFFFF
 _NOT_PROVEN = -1
+_EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
 # Below this many entries a second process costs more than it saves.
 FORK_MIN_ENTRIES = 8192
 
@@ -57,6 +58,11 @@ FORK_MIN_ENTRIES = 8192
 def proven_clean(repo: Repo) -> bool:
     """True only when git would call the working tree clean; False means "not proven"."""
     if repo.worktree is None or not _platform_supported(repo):
+        return False
+    from .settings import StatusSettings
+
+    settings = StatusSettings(repo)  # (refuses, as git does, a setting git cannot read)
+    if not _settings_allow(settings):
         return False
     try:
         with open(repo.index_file, "rb") as f:
@@ -87,7 +93,8 @@ def proven_clean(repo: Repo) -> bool:
                 pos, _ = check.check(12, count)
             else:  # the worker checks from the front; we come from the back when free
                 pos = check.skip(12, count, worker.chunk_starts)
-            proven = pos != _NOT_PROVEN and _folders_exact(repo, data, pos, root, root_fd)
+            proven = pos != _NOT_PROVEN and _folders_exact(repo, settings, data, pos, root,
+                                                           root_fd)
         finally:
             if worker is not None:
                 proven = worker.finish(check, proven)
@@ -99,13 +106,14 @@ def proven_clean(repo: Repo) -> bool:
 
 
 def _platform_supported(repo: Repo) -> bool:
-    if not (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
-            and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd):
-        return False  # (Windows)
+    return (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")  # (not on Windows)
+            and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd)
+
+
+def _settings_allow(settings: StatusSettings) -> bool:
     # Counting names proves "nothing else is here" only where a lookup matches exactly one
     # name; git's own case folding and Unicode precomposition are left to the full check.
-    return not (repo.config_bool("core", "ignorecase", False)
-                or repo.config_bool("core", "precomposeunicode", False))
+    return not (settings.ignorecase or settings.precompose)
 
 
 class _EntryCheck:
@@ -120,7 +128,9 @@ class _EntryCheck:
         self.data = data
         self.version = version
         self.root_fd = root_fd
-        self.racy_limit = index_mtime  # an entry not older than the index is racily clean
+        # an entry not older than the index is racily clean; git (built without USE_NSEC, its
+        # default) compares whole seconds
+        self.racy_limit = index_mtime // _NS * _NS
 
     def skip(self, pos: int, count: int, chunk_starts: list[tuple[int, bytes]]) -> int:
         """The offset after ``count`` entries; records where each worker chunk starts."""
@@ -183,6 +193,7 @@ class _EntryCheck:
                 st = lstat(name, dir_fd=root_fd)
                 mtime = ms * _NS + mn
                 if (mtime >= racy_limit
+                        or (not size and data[pos + 40:pos + 60] != _EMPTY_BLOB)  # smudged
                         or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
                         or st.st_size != size or st.st_ino & _U32 != ino
                         or st.st_uid != uid or st.st_gid != gid
@@ -194,14 +205,16 @@ class _EntryCheck:
         return pos, prev
 
 
-def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
-                   root_fd: int) -> bool:
+def _folders_exact(repo: Repo, settings: StatusSettings, data: bytes, entries_end: int,
+                   root: bytes, root_fd: int) -> bool:
     """Nothing staged, and each indexed folder holds exactly its indexed names (plus ignored
-    ones)."""
+    ones; with status.showUntrackedFiles=no, plus anything)."""
     folders = None
     for sig, body in index_extensions(data, entries_end):
         if sig == b"TREE":
             folders = cache_tree_folders(body)
+        elif sig == b"UNTR" and settings.untracked_cache_can_be_stale:
+            return False  # git may list names from a stale cache: the exact path decides
         elif not optional_extension(sig):  # a sparse or split index, or one we do not know
             return False
     head = repo.ref_sha("HEAD")
@@ -209,7 +222,10 @@ def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
         return False  # something is staged, or the cache-tree cannot tell: decide exactly
     from .untracked import UntrackedNames
 
-    untracked = UntrackedNames(repo, os.fsdecode(root))  # (ignore rules read only if needed)
+    if settings.untracked == "no":
+        untracked = None
+    else:  # (ignore rules read only if needed)
+        untracked = UntrackedNames(repo, os.fsdecode(root), settings.untracked)
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     for path, indexed, tree_id in folders:
         try:
@@ -222,7 +238,8 @@ def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,
             return False
         finally:
             os.close(fd)
-        if found != indexed and not _extra_names_ignored(repo, untracked, root, path, tree_id):
+        if found != indexed and untracked is not None \
+                and not _extra_names_ignored(repo, untracked, root, path, tree_id):
             return False
     return True
 
@@ -231,19 +248,20 @@ def _extra_names_ignored(repo: Repo, untracked: UntrackedNames, root: bytes, fol
                          tree_id: bytes) -> bool:
     """Is every name in ``folder`` that the index does not hold one git would not list?"""
     from .trees import parse_tree
+    from .untracked import kind_of
 
     indexed = parse_tree(repo.read_object(tree_id.hex())[1])
     where = root + b"/" + folder if folder else root
     for name in os.listdir(where):
-        if name in indexed or (not folder and name == b".git"):
+        if name in indexed:
             continue
         full = where + b"/" + name
         try:
-            is_dir = stat.S_ISDIR(os.lstat(full).st_mode)
+            kind = kind_of(os.lstat(full).st_mode)
         except OSError:
             return False
         rel = (folder + b"/" + name if folder else name).decode("utf-8", "surrogateescape")
-        if untracked.line(os.fsdecode(full), rel, is_dir) is not None:
+        if untracked.lines(os.fsdecode(full), rel, kind, True):
             return False
     return True
 

@@ -22,6 +22,7 @@ class Index:
         self.mtime_ns = mtime_ns
         self.cache_tree_root = cache_tree_root  # valid root tree id from the TREE extension
         self.sparse = sparse
+        self.untracked_cache = False  # has a saved untracked cache (the UNTR extension)
 
 
 def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
@@ -58,6 +59,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
         raise corrupt(str(e) if type(e) is ValueError else "truncated entry") from None
     cache_tree_root = None
     sparse = False
+    untracked_cache = False
     for sig, body in index_extensions(data, pos):
         if sig == b"TREE":
             cache_tree_root = _cache_tree_root(body)
@@ -67,10 +69,14 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
                              f"--no-split-index`.")
         elif sig == b"sdir":
             sparse = True
+        elif sig == b"UNTR":
+            untracked_cache = True
         elif not optional_extension(sig):
             raise AyjntError(f"{path}: unsupported index format (required extension "
                              f"{sig.decode('latin-1')!r}).")
-    return Index(path, entries, mtime_ns, cache_tree_root, sparse)
+    index = Index(path, entries, mtime_ns, cache_tree_root, sparse)
+    index.untracked_cache = untracked_cache
+    return index
 
 
 def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:

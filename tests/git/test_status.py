@@ -11,7 +11,7 @@ from ayjnt_hooks.git.cleanproof import proven_clean
 from ayjnt_hooks.git.repo import discover
 from ayjnt_hooks.git.status import status
 
-from ..conftest import forced_fork, git_porcelain, sh, tree_hashes
+from ..conftest import AGE, forced_fork, git_porcelain, sh, tree_hashes
 
 BASE = """
 git init -q -b main .
@@ -245,9 +245,9 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
     ("ignored-root-file", "echo 'u.txt' > .git/info/exclude; echo u > u.txt", True),
     ("ignored-build-dir", "printf 'build/\\n' > .gitignore; git add .gitignore; "
      "git commit -qm gi; mkdir -p build/x; echo 1 > build/x/o; echo 2 > dir/sub/o.log; "
-     "printf '*.log\\n' >> .git/info/exclude", True),
+     "printf '*.log\\n' >> .git/info/exclude" + AGE, True),
     ("symlink-and-exec-clean", "ln -s a.txt link; chmod +x dir/b.txt; git add .; "
-     "git commit -qm l", True),
+     "git commit -qm l" + AGE, True),
     ("untracked-in-subfolder", "echo u > dir/sub/u.txt", False),
     ("untracked-empty-dir-shows-nothing", "mkdir -p dir/empty", True),
     ("untracked-nested-repo", "git init -q dir/nested", False),
@@ -272,6 +272,7 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
 @pytest.mark.parametrize(("script", "expected"),
                          [pytest.param(s, e, id=i) for i, s, e in PROOF_CASES])
 def test_fast_proof(repo: Path, script: str, expected: bool) -> None:
+    sh(repo, AGE.lstrip(" &").replace("-10 seconds", "-20 seconds"))
     sh(repo, script)
     theirs = git_porcelain(repo)
     assert proven_clean(discover(str(repo))) is expected
@@ -290,7 +291,7 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
     """The worker checks chunks from the front, the parent from the back; whatever the worker
     manages (all of it, or nothing at all), every entry is checked."""
     sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
-             f"git commit -qm many; git update-index --index-version {index_version}")
+             f"git commit -qm many; git update-index --index-version {index_version}" + AGE)
     if dirty:
         sh(repo, f"echo changed >> {dirty}")
     forks = forced_fork(monkeypatch, 16)
