@@ -1,4 +1,4 @@
 """Git-safety gates for ayjnt projects."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

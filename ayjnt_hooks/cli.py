@@ -1,7 +1,6 @@
 """``ayjnt-hooks``: migrate, status, install, uninstall and the hook entry points."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from .errors import (
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    import argparse
     from typing import Callable
 
     from .engine.scan import Agent
@@ -26,6 +26,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
 
 def existing_dir(value: str) -> str:
     """``--cwd`` validated with ayjnt's words (reference §3.1)."""
+    import argparse
+
     if not value or value.startswith("-"):
         raise argparse.ArgumentTypeError("--cwd requires a path (--cwd <path> or --cwd=<path>)")
     if not os.path.isdir(value):
@@ -74,12 +76,14 @@ def agent_json(agent: Agent) -> dict[str, str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .engine import lockfile
-    from .engine.scan import scan
+    from .engine.scan import is_project, not_a_project, scan
     from .engine.snapshot import WorkTree
     from .report import ERROR, Finding, emit_json
 
     def body() -> int:
         tree = WorkTree(args.cwd)
+        if not is_project(tree):
+            raise not_a_project(os.path.abspath(args.cwd))
         manifest = scan(tree, with_tools=True)
         lock = lockfile.parse_lockfile(tree.read(lockfile.LOCKFILE_PATH),
                                        tree.display(lockfile.LOCKFILE_PATH))
@@ -148,15 +152,41 @@ def cmd_status(args: argparse.Namespace) -> int:
 STAGES = ("pre-commit", "pre-push", "manual")
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from .hooks import infer_stage, run_checks
+CHECKS = {"check-migrations": "migrations", "check-lockfile": "lockfile", "check": "both"}
 
-    which = "migrations" if args.command == "check-migrations" else "lockfile"
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .hooks import in_raw_push_hook, infer_stage, run_checks, run_push
+
+    which = CHECKS[args.command]
     cwd: str = args.cwd
-    return guarded(lambda: run_checks(which, infer_stage(args.stage), cwd,
-                                      fix=getattr(args, "fix", False),
-                                      fix_deletions=getattr(args, "fix_deletions", False),
-                                      json_mode=args.json), json_mode=args.json)
+
+    def body() -> int:
+        if in_raw_push_hook(args.stage):  # husky/lefthook/simple-git-hooks pre-push script
+            return run_push(cwd, None, which, command=args.command, json_mode=args.json)
+        return run_checks(which, infer_stage(args.stage), cwd,
+                          fix=getattr(args, "fix", False),
+                          fix_deletions=getattr(args, "fix_deletions", False),
+                          json_mode=args.json)
+
+    return guarded(body, json_mode=args.json)
+
+
+def cmd_pre_commit(args: argparse.Namespace) -> int:
+    from .hooks import PRE_COMMIT, run_checks
+
+    cwd: str = args.cwd
+    return guarded(lambda: run_checks("both", PRE_COMMIT, cwd, fix=args.fix,
+                                      fix_deletions=args.fix_deletions, json_mode=args.json),
+                   json_mode=args.json)
+
+
+def cmd_pre_push(args: argparse.Namespace) -> int:
+    from .hooks import run_push
+
+    cwd: str = args.cwd
+    return guarded(lambda: run_push(cwd, args.remote, command="pre-push",
+                                    json_mode=args.json), json_mode=args.json)
 
 
 def cmd_hook_impl(args: argparse.Namespace) -> int:
@@ -170,19 +200,67 @@ def cmd_install(args: argparse.Namespace) -> int:
     from .rawhooks import install, uninstall
 
     cwd: str = args.cwd
+    # --merge-driver alone touches only the driver; plain `uninstall` removes hooks and driver
+    hooks: Sequence[str] = args.hook or ()
+    skip_hooks = args.merge_driver and not hooks
     if args.command == "install":
-        return guarded(lambda: install(cwd, args.hook or (), args.force))
-    return guarded(lambda: uninstall(cwd, args.hook or ()))
+        code = 0 if skip_hooks else guarded(lambda: install(cwd, hooks, args.force))
+        if args.merge_driver and code == 0:
+            from .mergedriver import install as install_driver
+
+            code = guarded(lambda: install_driver(cwd))
+        return code
+    code = 0 if skip_hooks else guarded(lambda: uninstall(cwd, hooks))
+    if (args.merge_driver or not args.hook) and code == 0:
+        from .mergedriver import uninstall as uninstall_driver
+
+        code = guarded(lambda: uninstall_driver(cwd))
+    return code
+
+
+def cmd_rebase_lockfile(args: argparse.Namespace) -> int:
+    from .rebaselockfile import run
+
+    cwd: str = args.cwd
+    return guarded(lambda: run(cwd, onto=args.onto, check=args.check, json_mode=args.json,
+                               fix_deletions=args.fix_deletions), json_mode=args.json)
+
+
+def cmd_merge_driver(args: argparse.Namespace) -> int:
+    from .mergedriver import merge
+
+    code = guarded(lambda: merge(args.base, args.ours, args.theirs, args.pathname))
+    return 1 if code else 0  # git reads any non-zero as "conflict"
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from . import ledger
+
+    cwd: str = args.cwd
+    if args.action == "show":
+        return guarded(lambda: ledger.cmd_show(cwd, args.json), json_mode=args.json)
+    if args.action == "init":
+        return guarded(lambda: ledger.cmd_init(cwd, args.env or "default", args.commit))
+    if not args.env:
+        sys.stderr.write("ayjnt-hooks ledger break-lease: name the environment: --env <name> "
+                         "(`default` when deploys pass no --env)\n")
+        return EXIT_USAGE
+    return guarded(lambda: ledger.cmd_break_lease(cwd, args.env))
 
 
 # ---------------------------------------------------------------- entry
 
-class _Parser(argparse.ArgumentParser):
-    """argparse sizes help text with ``shutil.get_terminal_size``, and importing shutil (with
-    bz2, lzma, …) costs about 2.5 ms on every run, help or not: size it here instead."""
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    import argparse
 
-    def _get_formatter(self) -> argparse.HelpFormatter:
-        return argparse.HelpFormatter(prog=self.prog, width=help_width())
+    class Parser(argparse.ArgumentParser):
+        """argparse sizes help text with ``shutil.get_terminal_size``, and importing shutil
+        (with bz2, lzma, …) costs about 2.5 ms on every run, help or not: size it here."""
+
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            return argparse.HelpFormatter(prog=self.prog, width=help_width())
+
+    return Parser(prog=prog, description=description)
 
 
 def help_width() -> int:
@@ -197,8 +275,16 @@ def help_width() -> int:
     return (columns or 80) - 2
 
 
-COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "hook-impl", "install",
-            "uninstall")
+COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "check", "pre-commit",
+            "pre-push", "hook-impl", "install", "uninstall", "ledger", "rebase-lockfile",
+            "merge-driver")
+
+
+def add_fix_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fix", action="store_true",
+                   help="write the pending change into .ayjnt/migrations.json")
+    p.add_argument("--fix-deletions", action="store_true",
+                   help="with --fix: also write class deletions (destroys storage on deploy)")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -208,8 +294,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def wanted(*names: str) -> bool:
         return only is None or only in names
 
-    parser = _Parser(
-        prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
+    parser = _parser(prog="ayjnt-hooks", description="Git-safety gates for ayjnt projects.")
     version = f"ayjnt-hooks {__version__}"
     parser.add_argument("-V", "--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -240,7 +325,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, what in (("check-migrations", "fail when a lockfile change is pending in the "
                         "snapshot being committed/pushed (hook ayjnt-migrations)"),
                        ("check-lockfile", "fail when the lockfile being committed/pushed is "
-                        "unsound or rewrites history (hook ayjnt-lockfile)")):
+                        "unsound or rewrites history (hook ayjnt-lockfile)"),
+                       ("check", "both checks in one process (hook ayjnt)")):
         if not wanted(name):
             continue
         p = command(name, what)
@@ -248,13 +334,26 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--stage", choices=STAGES,
                        help="which snapshot to check (default: inferred from git/pre-commit)")
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-        if name == "check-migrations":
-            p.add_argument("--fix", action="store_true",
-                           help="write the pending change into .ayjnt/migrations.json")
-            p.add_argument("--fix-deletions", action="store_true",
-                           help="with --fix: also write class deletions (destroys storage on "
-                                "deploy)")
+        if name != "check-lockfile":
+            add_fix_flags(p)
         p.set_defaults(func=cmd_check)
+
+    if wanted("pre-commit"):
+        p = command("pre-commit", "both checks on the index being committed: for a hook "
+                    "manager's pre-commit script (husky, lefthook, simple-git-hooks)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        add_fix_flags(p)
+        p.set_defaults(func=cmd_pre_commit)
+
+    if wanted("pre-push"):
+        p = command("pre-push", "both checks on every pushed ref, read from git's stdin: for "
+                    "a hook manager's pre-push script (pass the hook's arguments: \"$@\")")
+        p.add_argument("remote", nargs="?", help="the remote's name ($1 of the git hook)")
+        p.add_argument("url", nargs="?", help="the remote's URL ($2 of the git hook)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.set_defaults(func=cmd_pre_push)
 
     if wanted("hook-impl"):
         p = command("hook-impl", "what the hooks written by `install` run")
@@ -275,14 +374,105 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p.add_argument("--force", action="store_true",
                            help="replace a hook we did not write (kept as <hook>.legacy and "
                                 "run first)")
+        p.add_argument("--merge-driver", action="store_true",
+                       help="the lockfile merge driver (repo config + .gitattributes); "
+                            "alone, only the driver")
         p.set_defaults(func=cmd_install)
+
+    if wanted("ledger"):
+        p = command("ledger", "the deploy ledger on origin: what is live per environment, "
+                              "and the deploy lease")
+        p.add_argument("action", choices=("show", "init", "break-lease"),
+                       help="show: each environment's live lockfile and lease; init: create "
+                            "the ledger (from HEAD's lockfile); break-lease: clear a crashed "
+                            "deploy's lease")
+        p.add_argument("--cwd", type=existing_dir, help="a folder inside the repository")
+        p.add_argument("--env", help="the wrangler environment (default: `default`)")
+        p.add_argument("--commit", help="init: the commit whose lockfile is live (default: "
+                                        "HEAD)")
+        p.add_argument("--json", action="store_true", help="show: one JSON object on stdout")
+        p.set_defaults(func=cmd_ledger)
+
+    if wanted("rebase-lockfile"):
+        p = command("rebase-lockfile",
+                    "rewrite .ayjnt/migrations.json as REF's entries plus the one entry "
+                    "`ayjnt build` appends for the working tree")
+        p.add_argument("--onto", metavar="REF",
+                       help="the history to keep (default: the side of a merge the remote "
+                            "has, HEAD in a rebase or cherry-pick, else the branch's upstream, "
+                            "origin/HEAD, origin/main)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 when a rebase is needed")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.add_argument("--fix-deletions", action="store_true",
+                       help="also write class deletions (destroys storage on deploy)")
+        p.set_defaults(func=cmd_rebase_lockfile)
+
+    if wanted("merge-driver"):
+        p = command("merge-driver",
+                    "what git runs as the ayjnt-lockfile merge driver (base, ours, theirs, path)")
+        p.add_argument("base")
+        p.add_argument("ours")
+        p.add_argument("theirs")
+        p.add_argument("pathname")
+        p.add_argument("--cwd", type=existing_dir)
+        p.set_defaults(func=cmd_merge_driver)
     return parser
+
+
+class _Plain:
+    """The namespace argparse would build, for the plain spellings ``plain_args`` reads."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
+
+
+# The commands a hook or a script runs on every commit, with their exact flag names:
+# command -> (store_true flags -> dest, valued options -> their choices or None).
+_PLAIN: dict[str, tuple[dict[str, str], dict[str, tuple[str, ...] | None]]] = {
+    "status": ({"--json": "json", "--porcelain": "porcelain"}, {"--cwd": None}),
+    "check-migrations": ({"--json": "json", "--fix": "fix", "--fix-deletions": "fix_deletions"},
+                         {"--cwd": None, "--stage": STAGES}),
+    "check-lockfile": ({"--json": "json"}, {"--cwd": None, "--stage": STAGES}),
+}
+
+
+def plain_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """What argparse makes of ``argv`` when it only spells the flags of a hot command in
+    full (no abbreviation, no ``--``, ``--cwd`` an existing folder, a valid ``--stage``),
+    without importing argparse (a few ms on every commit). None for anything else, which
+    argparse then parses, reporting any error in its usual words."""
+    if not argv or argv[0] not in _PLAIN:
+        return None
+    flags, options = _PLAIN[argv[0]]
+    values: dict[str, object] = {dest: False for dest in flags.values()}
+    values.update({name[2:]: None for name in options})
+    tokens = iter(argv[1:])
+    for token in tokens:
+        if token in flags:
+            values[flags[token]] = True
+            continue
+        name, equals, value = token.partition("=")
+        if name not in options:
+            return None
+        if not equals:
+            value = next(tokens, "-")
+        choices = options[name]
+        if value.startswith("-") or (choices is None and not os.path.isdir(value)) \
+                or (choices is not None and value not in choices):
+            return None
+        values[name[2:]] = value
+    values["command"] = argv[0]
+    values["func"] = cmd_status if argv[0] == "status" else cmd_check
+    return _Plain(**values)  # type: ignore[return-value]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     use_js_text_output()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    args = plain_args(argv) or \
+        build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder
         args.cwd = os.getcwd()
     func: Callable[[argparse.Namespace], int] = args.func

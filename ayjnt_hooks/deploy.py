@@ -30,16 +30,16 @@ if TYPE_CHECKING:
     from .engine.lockfile import Diff, Lockfile
     from .engine.scan import Manifest
     from .git.repo import Repo
+    from .ledger import DeployGuard
 
 LOCKFILE = ".ayjnt/migrations.json"
 CONFIG = ".ayjnt/dist/wrangler.jsonc"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_CHECK = 0, 1, 2, 3
 FORCE_HINT = "Use --force to bypass."
-BUN_INSTALL = "could not launch bunx. Install Bun from https://bun.com"
 
 HELP = """\
 usage: ayjnt-deploy [--cwd DIR] [--force] [--ci[=BRANCH]] [--fetch] [--json] [--no-build]
-                    [--check] [wrangler args…] [-- wrangler args…]
+                    [--check] [--override-ledger] [wrangler args…] [-- wrangler args…]
 
 A drop-in for `ayjnt deploy`: git-safety preflight, `ayjnt build`, a check that the generated
 config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wrangler.jsonc`.
@@ -52,6 +52,8 @@ config matches the lockfile, then `bunx wrangler deploy --config .ayjnt/dist/wra
   --json           print the preflight result as one JSON object on stdout
   --no-build       do not run the build; verify the existing generated config
   --check          run the preflight and the host-tools check only: no build, no deploy
+  --override-ledger  deploy although the deploy ledger on origin refuses (a lockfile that
+                   drops a live migration) or cannot be read; loudly (see `ayjnt-hooks ledger`)
   -h, --help       show this help and do nothing else
   -V, --version    print ayjnt-hooks' version and do nothing else
 
@@ -87,6 +89,7 @@ class DeployArgs:
         self.json = False
         self.no_build = False
         self.check = False
+        self.override_ledger = False
         self.forwarded: list[str] = []
 
 
@@ -123,6 +126,8 @@ def parse_args(argv: Sequence[str]) -> DeployArgs:
             args.no_build = True
         elif a == "--check":
             args.check = True
+        elif a == "--override-ledger":
+            args.override_ledger = True
         else:
             args.forwarded.append(a)
         i += 1
@@ -276,14 +281,18 @@ class Deploy:
         import shlex
         import subprocess  # (not imported for a `--check` preflight, which spawns nothing)
 
-        command = os.environ.get("AYJNT_BUILD_COMMAND") or "bunx ayjnt build"
+        command = os.environ.get("AYJNT_BUILD_COMMAND")
+        if command is None:
+            launcher = bun_launcher(self.root, "ayjnt build")
+            require_ayjnt(self.root)
+            command = shlex.join([*launcher, "ayjnt", "build"])
         argv = shlex.split(command)
         try:
-            proc = subprocess.run(argv, cwd=self.root,
+            proc = subprocess.run(argv, cwd=self.root, env=project_env(self.root),
                                   stdout=sys.stderr if self.args.json else None)
         except FileNotFoundError:
-            raise Refusal(f"could not launch {argv[0]} to run `{command}`. Install Bun from "
-                          "https://bun.com, or set AYJNT_BUILD_COMMAND.", "build-missing",
+            raise Refusal(f"could not launch {argv[0]} to run `{command}` (from "
+                          "AYJNT_BUILD_COMMAND). Check the command.", "build-missing",
                           "set AYJNT_BUILD_COMMAND") from None
         if proc.returncode != 0:
             raise Refusal(f"the build failed (`{command}` exited {proc.returncode}); nothing "
@@ -349,12 +358,14 @@ class Deploy:
     # ------------------------------------------------------------ run
     def run(self) -> int:
         from .engine import lockfile
-        from .engine.scan import scan
+        from .engine.scan import is_project, not_a_project, scan
         from .engine.snapshot import WorkTree
 
+        tree = WorkTree(self.root)
+        if not is_project(tree):  # before "✓ 0 agent(s)" could be said about the wrong folder
+            raise not_a_project(os.path.abspath(self.root))
         if not self.args.force:
             self.preflight_git()
-        tree = WorkTree(self.root)
         manifest = scan(tree)
         lock_bytes = tree.read(lockfile.LOCKFILE_PATH)
         lock = lockfile.parse_lockfile(lock_bytes, tree.display(lockfile.LOCKFILE_PATH))
@@ -370,17 +381,115 @@ class Deploy:
             if self.args.json:
                 emit_json({"preflight": self.data}, self.findings)
             return EXIT_OK
-        if self.args.force and d.changes_lockfile:
-            self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
-                      "committed (it goes into the generated config, .ayjnt/migrations.json "
-                      "stays as it is):\n" + lockfile.format_diff(d))
-        if not self.args.no_build:
-            self.build(lock_bytes, d.changes_lockfile)
-        config = self.verify_config(manifest, lockfile.apply_diff(lock, d))
-        if self.args.json:
-            emit_json({"preflight": self.data, "config": config}, self.findings)
-            sys.stdout.flush()
-        return hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        deployed = lockfile.apply_diff(lock, d)
+        guard = self.ledger_guard(deployed)  # even under --force, as the host-tools refusal
+        try:
+            if self.args.force and d.changes_lockfile:
+                self.warn("force-pending", "--force: deploying a lockfile change that is NOT "
+                          "committed (it goes into the generated config, "
+                          ".ayjnt/migrations.json stays as it is):\n" + lockfile.format_diff(d))
+            if not self.args.no_build:
+                self.build(lock_bytes, d.changes_lockfile)
+            config = self.verify_config(manifest, deployed)
+            if self.args.json:
+                emit_json({"preflight": self.data, "config": config}, self.findings)
+                sys.stdout.flush()
+            code = hand_off(config, self.args.forwarded, self.root, json_mode=self.args.json)
+        except BaseException:
+            guard.release()  # the deploy stopped before wrangler finished: drop the lease
+            raise
+        return guard.finish(code)
+
+    def ledger_guard(self, deployed: Lockfile) -> DeployGuard:
+        """The deploy ledger on origin: refuse a lockfile that drops a live entry, take the
+        lease (see ayjnt_hooks/ledger.py)."""
+        from .ledger import DeployGuard, Refused
+
+        guard = DeployGuard(self.root, self.args.forwarded, override=self.args.override_ledger,
+                            force=self.args.force, say_ok=self.say_ok, warn=self.warn)
+        try:
+            guard.before(deployed)
+        except Refused as e:
+            raise Refusal(e.message, e.code, e.hint) from None
+        self.data["ledger"] = guard.data
+        return guard
+
+
+def project_bins(root: str) -> list[str]:
+    """``node_modules/.bin`` of the project and of each folder above it, nearest first: where
+    ``bun run``/``npm run`` find a project's own tools (a workspace root holds them too)."""
+    found: list[str] = []
+    folder = os.path.abspath(root)
+    while True:
+        candidate = os.path.join(folder, "node_modules", ".bin")
+        if os.path.isdir(candidate):
+            found.append(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
+
+
+def project_env(root: str) -> dict[str, str]:
+    """The environment for the build and wrangler: the project's own bins first on PATH (so a
+    `bun` devDependency runs ayjnt's `#!/usr/bin/env bun` scripts), as `bun run` does."""
+    path = os.pathsep.join([*project_bins(root), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path}
+
+
+def bun_launcher(root: str, purpose: str) -> list[str]:
+    """``bunx``, or ``bun x``, from PATH or the project's node_modules/.bin."""
+    import shutil
+
+    path = project_env(root)["PATH"]
+    for name, argv in (("bunx", ["bunx"]), ("bun", ["bun", "x"])):
+        found = shutil.which(name, path=path)
+        if found:
+            return [found, *argv[1:]]
+    raise Refusal(f"cannot run `{purpose}`: Bun is not installed (no bunx or bun on PATH, nor "
+                  "in node_modules/.bin of the project or a folder above it). Install Bun from "
+                  "https://bun.com or as a dev dependency (`npm i -D bun`), or set "
+                  "AYJNT_BUILD_COMMAND / AYJNT_WRANGLER.", "launcher-missing",
+                  "npm i -D bun")
+
+
+def require_ayjnt(root: str) -> None:
+    """`bunx ayjnt` without ayjnt installed asks the registry and fails with its 404: say
+    what is missing instead."""
+    import shutil
+
+    if shutil.which("ayjnt", path=project_env(root)["PATH"]):
+        return
+    listed = any(folder for folder in _package_roots(root)
+                 if "ayjnt" in _dependencies(os.path.join(folder, "package.json")))
+    if listed:
+        raise Refusal("ayjnt is listed in package.json but not installed (no "
+                      "node_modules/.bin/ayjnt). Run `bun install`, then deploy again.",
+                      "ayjnt-missing", "bun install")
+    raise Refusal("ayjnt is not installed in this project: no node_modules/.bin/ayjnt and no "
+                  "\"ayjnt\" in package.json. Add it with `bun add -d ayjnt` (or "
+                  "`npm i -D ayjnt`), then deploy again.", "ayjnt-missing", "bun add -d ayjnt")
+
+
+def _package_roots(root: str) -> list[str]:
+    return [os.path.dirname(os.path.dirname(b)) for b in project_bins(root)] or \
+        [os.path.abspath(root)]
+
+
+def _dependencies(package_json: str) -> set[str]:
+    try:
+        with open(package_json, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    names: set[str] = set()
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            names.update(value)
+    return names
 
 
 def _read(path: str) -> bytes | None:
@@ -406,15 +515,16 @@ def hand_off(config: str, forwarded: Sequence[str], cwd: str, *, json_mode: bool
     import shlex
     import subprocess
 
-    launcher = shlex.split(os.environ.get("AYJNT_WRANGLER") or "bunx wrangler")
+    custom = os.environ.get("AYJNT_WRANGLER")
+    launcher = shlex.split(custom) if custom else [*bun_launcher(cwd, "wrangler deploy"),
+                                                   "wrangler"]
     argv = [*launcher, "deploy", "--config", config, *forwarded]
     try:
-        child = subprocess.Popen(argv, cwd=cwd, stdout=sys.stderr if json_mode else None)
+        child = subprocess.Popen(argv, cwd=cwd, env=project_env(cwd),
+                                 stdout=sys.stderr if json_mode else None)
     except FileNotFoundError:
-        hint = (BUN_INSTALL + " (or set AYJNT_WRANGLER, e.g. AYJNT_WRANGLER='npx wrangler')"
-                if launcher[0] == "bunx" else
-                f"could not launch {launcher[0]} (from AYJNT_WRANGLER). Check the command.")
-        raise Refusal(hint, "launcher-missing") from None
+        raise Refusal(f"could not launch {launcher[0]} (from AYJNT_WRANGLER). Check the "
+                      "command.", "launcher-missing") from None
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         if child.poll() is None:

@@ -17,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING, NamedTuple
 
 from .engine import lockfile as lf
-from .engine.scan import scan
+from .engine.scan import is_project, not_a_project, scan
 from .engine.snapshot import Snapshot, WorkTree
 from .engine.soundness import (
     diverges,
@@ -114,8 +114,13 @@ def block(hook: str, title: str, body: list[str], fix: str | None, severity: str
 def check_migrations(target: Target, cwd: str, *, fix: bool = False,
                      fix_deletions: bool = False) -> list[tuple[Finding, str]]:
     snap = target.snapshot
+    if not is_project(snap):
+        raise not_a_project(target.project or os.path.abspath(cwd))
     manifest = scan(snap)
-    lock = lf.parse_lockfile(snap.read(lf.LOCKFILE_PATH), snap.display(lf.LOCKFILE_PATH))
+    try:
+        lock = lf.parse_lockfile(snap.read(lf.LOCKFILE_PATH), snap.display(lf.LOCKFILE_PATH))
+    except AyjntError as e:
+        raise with_restore_command(e, target) from None
     d = lf.diff(lock, manifest)
     if not d.changes_lockfile:
         return []
@@ -203,14 +208,15 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} contains git "
                       "merge-conflict markers (<<<<<<< / >>>>>>>)",
                       ["A hand-merged lockfile can reorder or drop migrations."],
-                      f"git checkout --theirs {lock_name} (the branch you merged into), then "
-                      "re-run `ayjnt build` and commit the result")
+                      "ayjnt-hooks rebase-lockfile (keeps the remote's entries, renumbers "
+                      f"this branch's after them), then git add {lock_name}")
         return [(Finding(ERROR, "lockfile-conflict", "merge-conflict markers", lock_name), text)]
     try:
         lock = lf.parse_lockfile(data, lock_name)
     except AyjntError as e:
+        e = with_restore_command(e, target)
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} is invalid",
-                      e.message.split("\n"), e.hint or f"git checkout HEAD -- {lock_name}")
+                      e.message.split("\n"), e.hint)
         return [(Finding(ERROR, "lockfile-invalid", e.message, lock_name), text)]
     problems = soundness_problems(lock)
     if problems:
@@ -222,7 +228,99 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
     if target.stage == PRE_PUSH and target.repo is not None:
         out += _append_only(target.repo, target, lock, lock_name, from_ref, new_branch,
                             remote, remote_branch)
+        out += _against_ledger(target.repo, target, lock, lock_name)
     return out
+
+
+_LEDGERS: dict[str, object] = {}  # one read of origin's ledger per push (raw hook: many refs)
+
+
+def _against_ledger(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str
+                    ) -> list[tuple[Finding, str]]:
+    """The pushed lockfile against every environment's live one (the deploy ledger on
+    origin): rewriting a deployed entry fails; merely lacking newer ones (an older branch)
+    passes, since deploying it would be refused anyway."""
+    if not repo.config_get("remote", "url", "origin"):
+        return []
+    from .git.ledger import LedgerError, LedgerState, Remote
+
+    state = _LEDGERS.get(repo.commondir)
+    if state is None:
+        try:
+            state = _LEDGERS[repo.commondir] = Remote(repo).read()
+        except LedgerError as e:
+            text = block("ayjnt-lockfile", "warning: cannot read the deploy ledger on origin; "
+                         "the push is not checked against what is deployed", [e.message],
+                         "git ls-remote origin", WARNING)
+            return [(Finding(WARNING, "ledger-unreadable", e.message), text)]
+    assert isinstance(state, LedgerState)
+    out: list[tuple[Finding, str]] = []
+    project = target.project or "."
+    for env, record in sorted(state.deployed.items()):
+        if record.get("Project", ".") != project:
+            continue
+        try:
+            live = lf.parse_lockfile(record.lockfile, f"refs/ayjnt/deployed/{env}")
+        except AyjntError:
+            continue  # ayjnt-deploy refuses an unreadable record with the whole story
+        diff = first_difference(live["migrations"], lock["migrations"])
+        if diff is None or diff[2] is None:
+            continue
+        i, was, now = diff
+        text = block("ayjnt-lockfile", f"{lock_name} in {target.description} rewrites a "
+                     f"migration that is live in {env}", [
+                         f"entry #{i + 1}: {env} has {was['tag']} (deployed from commit "
+                         f"{record.get('Commit')[:7]} by {record.get('By')} at "
+                         f"{record.get('At')}), the push has {now['tag']}.",
+                         "Durable Object migrations cannot be undone: this lockfile can never "
+                         f"be deployed to {env}."],
+                     f"rebase on the deployed commit ({record.get('Commit')[:7]}), keep its "
+                     f"{lock_name}, re-run `ayjnt build`, commit the lockfile, push again")
+        out.append((Finding(ERROR, "lockfile-rewrites-live",
+                            f"entry #{i + 1}: {env} has {was['tag']}", lock_name), text))
+    return out
+
+
+def restore_command(target: Target) -> str:
+    """The command that puts a good lockfile back: from the first of HEAD and the remote's
+    branches whose lockfile parses (``git checkout <ref> -- <path>`` rewrites the index and
+    the working tree; a bare ``git checkout -- <path>`` would copy the broken staged file
+    back). At pre-push the pushed commit is the broken one, so the remote's comes first."""
+    name = target.lock_name
+    repo = target.repo
+    if repo is None:  # the working tree: HEAD's copy (the index may hold the broken one too)
+        return f"git checkout HEAD -- {name}, re-run `ayjnt build`"
+    from .git.history import branch_facts
+
+    facts = branch_facts(repo)
+    remote = [f"refs/remotes/origin/{facts.branch}"] if facts.branch else []
+    remote += ["refs/remotes/origin/HEAD", "refs/remotes/origin/main"]
+    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH else ["HEAD", *remote]
+    for ref in candidates:
+        sha = repo.rev_parse(ref)
+        if sha is None or sha == target.commit:
+            continue
+        from .git.snapshots import CommitSnapshot
+
+        if CommitSnapshot(repo, sha, target.project).read(lf.LOCKFILE_PATH) is None:
+            continue
+        if _lock_at(repo, sha, target.project) is not None:
+            short = ref.removeprefix("refs/remotes/")
+            after = "" if target.stage == MANUAL else f", then `git add {name}`" + (
+                " and commit" if target.stage == PRE_PUSH else "")
+            return f"git checkout {short} -- {name}, re-run `ayjnt build`{after}"
+    return (f"no commit here has a valid {name}: git rm --cached {name}, delete it, re-run "
+            f"`ayjnt build` (it starts a new history) and `git add {name}`")
+
+
+def with_restore_command(e: AyjntError, target: Target) -> AyjntError:
+    """ayjnt's invalid-lockfile message, with the restore command that works for this
+    snapshot in place of ayjnt's ``git checkout -- <path>``."""
+    if e.path is None and "restore it from git" not in e.message:
+        return e  # not about the lockfile's content
+    command = restore_command(target)
+    message = e.message.replace(f"(git checkout -- {lf.LOCKFILE_PATH})", f"({command})")
+    return AyjntError(message, path=e.path, hint=command)
 
 
 def _lock_at(repo: Repo, sha: str, prefix: str) -> lf.Lockfile | None:
@@ -249,8 +347,8 @@ def rebase_fix(remote: str, remote_branch: str | None, lock_name: str) -> str:
         fetch, ref = f"git fetch {remote} {branch} && git rebase FETCH_HEAD", "FETCH_HEAD"
     else:
         fetch, ref = f"git fetch {remote} && git rebase {remote}/{branch}", f"{remote}/{branch}"
-    return (f"{fetch}; on the lockfile conflict take the remote's (git checkout {ref} -- "
-            f"{lock_name}), re-run `ayjnt build`, `git add {lock_name}`, `git rebase "
+    return (f"{fetch}; on the lockfile conflict run `ayjnt-hooks rebase-lockfile` (it keeps "
+            f"{ref}'s entries and renumbers yours), `git add {lock_name}`, `git rebase "
             "--continue`, then push again")
 
 
@@ -302,13 +400,18 @@ def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
     return out
 
 
+MIGRATIONS, LOCKFILE, BOTH = "migrations", "lockfile", "both"
+
+
 def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
                fix_deletions: bool = False, json_mode: bool = False) -> int:
-    """Entry for ``ayjnt-hooks check-migrations|check-lockfile`` (pre-commit framework)."""
+    """Entry for ``ayjnt-hooks check-migrations|check-lockfile|check`` (``which``: migrations,
+    lockfile or both) on the snapshot ``stage`` names."""
     target = resolve_target(stage, cwd)
-    if which == "migrations":
-        results = check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
-    else:
+    results: list[tuple[Finding, str]] = []
+    if which in (MIGRATIONS, BOTH):
+        results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
+    if which in (LOCKFILE, BOTH):
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
         new_branch = stage == PRE_PUSH and not from_ref
         if stage == PRE_PUSH and from_ref and target.repo is not None \
@@ -316,15 +419,181 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
             remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
             branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
             new_branch = target.repo.ref_sha(f"refs/remotes/{remote}/{branch}") is None
-        results = check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
-                                 remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
-                                 remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                                  remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
+                                  remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+    return report(results, stage, [target.description], json_mode)
+
+
+def report(results: list[tuple[Finding, str]], stage: str, checked: list[str],
+           json_mode: bool) -> int:
     if json_mode:
         from .report import emit_json
 
-        emit_json({"stage": stage, "checked": [target.description]}, [f for f, _ in results])
+        emit_json({"stage": stage, "checked": checked}, [f for f, _ in results])
         return exit_code(results)
     return emit(results)
+
+
+# ------------------------------------------------------------------ git push, ref by ref
+
+def in_raw_push_hook(explicit_stage: str | None) -> bool:
+    """A check command running inside a git pre-push hook without pre-commit's variables (a
+    husky, lefthook or simple-git-hooks script): then the pushed refs are on stdin, and
+    neither the working tree nor HEAD is what is being pushed."""
+    if explicit_stage in (PRE_COMMIT, MANUAL):
+        return False
+    env = os.environ
+    if env.get("PRE_COMMIT_HOOK_STAGE") or env.get("PRE_COMMIT_TO_REF") \
+            or env.get("PRE_COMMIT_REMOTE_BRANCH") or env.get("GIT_INDEX_FILE"):
+        return False
+    from .managers import git_push_args
+
+    return git_push_args() is not None
+
+
+class PushLine(NamedTuple):
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+
+def parse_push_lines(data: bytes) -> tuple[list[PushLine], int]:
+    """git's pre-push stdin: (the ref lines, how many other non-empty lines there were)."""
+    lines: list[PushLine] = []
+    other = 0
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        parts = line.rsplit(" ", 3)  # the local ref may contain spaces (`HEAD^{/ x}`)
+        if len(parts) == 4 and all(len(p) == 40 for p in (parts[1], parts[3])):
+            lines.append(PushLine(*parts))
+        elif line.strip():
+            other += 1
+    return lines, other
+
+
+def check_pushed_refs(cwd: str, lines: list[PushLine], remote: str, which: str = BOTH
+                      ) -> tuple[list[tuple[Finding, str]], list[str]]:
+    """Both checks (or one) on every pushed ref: (results, descriptions of what was checked)."""
+    from .git.repo import discover
+    from .git.snapshots import CommitSnapshot
+
+    repo = discover(cwd)
+    prefix = project_prefix(repo, cwd)
+    results: list[tuple[Finding, str]] = []
+    checked: list[str] = []
+    for local_ref, local_sha, remote_ref, remote_sha in lines:
+        if local_sha == ZERO:
+            continue  # a deletion pushes no content
+        label = f"{local_ref} → {remote_ref}"
+        try:
+            snap = CommitSnapshot(repo, local_sha, prefix, label=local_sha[:7])
+        except AyjntError:
+            continue  # not a commit (e.g. a tag of a tree): nothing ayjnt reads
+        target = Target(snap, f"commit {local_sha[:7]} being pushed ({label})", PRE_PUSH,
+                        prefix, repo, local_sha)
+        checked.append(target.description)
+        from_ref = None
+        new_branch = remote_sha == ZERO and remote_ref.startswith("refs/heads/")
+        if remote_sha != ZERO:
+            if repo.has_object(remote_sha):
+                from_ref = remote_sha
+            else:
+                text = block("ayjnt-lockfile", f"cannot check {label} against the remote: its "
+                              f"tip {remote_sha[:7]} is not in this clone", [],
+                              f"git fetch {remote}, then push again", WARNING)
+                results.append((Finding(WARNING, "remote-unknown", text), text))
+        if which in (MIGRATIONS, BOTH):
+            results += check_migrations(target, cwd)
+        if which in (LOCKFILE, BOTH):
+            results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                                      remote=remote, remote_branch=remote_ref)
+    return results, checked
+
+
+def nothing_to_push(repo: Repo, push_args: list[str] | None) -> bool:
+    """True only when the ``git push`` we run under provably pushes nothing (git then gives
+    the hook an empty stdin): every ref it names equals its remote-tracking ref."""
+    if push_args is None:
+        return False
+    from .managers import push_targets
+
+    repository, refspecs, broad = push_targets(push_args)
+    chain, head = repo.resolve("HEAD")
+    branch = chain[-1].removeprefix("refs/heads/") if len(chain) > 1 else None
+    if broad or head is None:
+        return False
+    if repository is None:
+        repository = (repo.config_get("branch", "pushremote", branch) if branch else None) \
+            or repo.config_get("remote", "pushdefault") \
+            or (repo.config_get("branch", "remote", branch) if branch else None) or "origin"
+    if "/" in repository or ":" in repository or \
+            repo.config_get("remote", "url", repository) is None:
+        return False  # a URL or an unknown remote: no remote-tracking refs to compare
+    if not refspecs and (repo.config_get("push", "default") or "simple") == "matching":
+        return False
+    pairs: list[tuple[str | None, str]] = []
+    for spec in refspecs or ["HEAD"]:
+        src, _, dst = spec.lstrip("+").partition(":")
+        if not src:
+            return False  # `:` (matching) or `:dst` (a deletion)
+        if src in ("HEAD", "@"):
+            if not branch:
+                return False
+            src = branch
+        name = src.removeprefix("refs/heads/")
+        target = (dst or name).removeprefix("refs/heads/")
+        sha = repo.ref_sha(f"refs/heads/{name}") if name != branch else head
+        if sha is None or "*" in spec:
+            return False
+        pairs.append((sha, target))
+    return all(repo.ref_sha(f"refs/remotes/{repository}/{dst}") == sha for sha, dst in pairs)
+
+
+def run_push(cwd: str, remote_arg: str | None, which: str = BOTH, *, command: str,
+             json_mode: bool = False, stdin: bytes | None = None) -> int:
+    """Entry for ``ayjnt-hooks pre-push`` and for a check command inside a git pre-push hook:
+    every ref on git's stdin. An empty or missing list is refused unless the ``git push``
+    provably pushes nothing."""
+    from .managers import git_push_args, push_targets
+
+    if stdin is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise AyjntError(f"`ayjnt-hooks {command}` reads the pushed refs that git gives a "
+                             "pre-push hook on stdin, and stdin is a terminal.",
+                             hint=f'run it from a pre-push hook: {_pre_push_line(cwd)}')
+        stdin = sys.stdin.buffer.read()
+    lines, other = parse_push_lines(stdin)
+    push_args = git_push_args()
+    remote = remote_arg or (push_targets(push_args)[0] if push_args else None) or "origin"
+    if not lines:
+        from .git.repo import discover
+
+        repo = discover(cwd)
+        if not other and nothing_to_push(repo, push_args):
+            return report([], PRE_PUSH, [], json_mode)
+        what = "is not git's list of pushed refs" if other else "is empty"
+        raise AyjntError(
+            f"`ayjnt-hooks {command}` runs inside `git push`, but its stdin {what}, so it "
+            "cannot tell which commits are pushed (another command in the hook read them "
+            "first, or the hook manager does not pass git's stdin). Nothing was checked; "
+            "the push is refused rather than passed unchecked.",
+            hint=f"run both checks with {_pre_push_line(cwd)}, as the hook's first command")
+    results, checked = check_pushed_refs(cwd, lines, remote, which)
+    return report(results, PRE_PUSH, checked, json_mode)
+
+
+def _pre_push_line(cwd: str) -> str:
+    from .git.repo import NotARepo, discover
+    from .managers import detect, pre_push_line
+
+    try:
+        repo = discover(cwd)
+        project = project_prefix(repo, cwd)
+        found = detect(repo, project)
+    except (NotARepo, AyjntError):
+        return pre_push_line("raw")
+    return pre_push_line(found[0] if found else "raw", project)
 
 
 def exit_code(results: list[tuple[Finding, str]]) -> int:

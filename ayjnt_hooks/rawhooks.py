@@ -16,16 +16,14 @@ from .errors import AyjntError
 from .hooks import (
     PRE_COMMIT,
     PRE_PUSH,
-    ZERO,
-    Target,
-    block,
     check_lockfile,
     check_migrations,
+    check_pushed_refs,
     emit,
+    parse_push_lines,
     project_prefix,
     resolve_target,
 )
-from .report import WARNING, Finding
 
 MARKER = "# ayjnt-hooks: managed hook"
 HOOKS = ("pre-commit", "pre-push")
@@ -33,13 +31,10 @@ HOOKS = ("pre-commit", "pre-push")
 
 def hooks_dir(repo: object) -> str:
     from .git.repo import Repo
+    from .managers import hooks_dir as managed_dir
 
     assert isinstance(repo, Repo)
-    custom = repo.config_get("core", "hookspath")
-    if custom:
-        custom = os.path.expanduser(custom)
-        return custom if os.path.isabs(custom) else os.path.join(repo.worktree or "", custom)
-    return os.path.join(repo.commondir, "hooks")
+    return managed_dir(repo)
 
 
 def _is_ours(path: str) -> bool:
@@ -86,11 +81,24 @@ def _check_hook_shape(path: str) -> None:
 
 
 def script(hook: str, project: str) -> str:
+    """The hook: pinned to this interpreter, and saying so when it is gone (a deleted
+    virtualenv would otherwise fail every commit with `exec: …/python3: not found`)."""
     cwd_args = f" --cwd {shlex.quote(project)}" if project else ""
+    python = shlex.quote(sys.executable)
+    package = shlex.quote(os.path.dirname(os.path.abspath(__file__)))
+    reinstall = f"ayjnt-hooks install{cwd_args}"
     return (f"#!/bin/sh\n{MARKER} ({hook}); written by `ayjnt-hooks install`, removed by "
             f"`ayjnt-hooks uninstall`.\n"
-            f"exec {shlex.quote(sys.executable)} -m ayjnt_hooks hook-impl {hook}{cwd_args} "
-            f'"$@"\n')
+            f"python={python}\n"
+            f'if [ ! -x "$python" ] || [ ! -d {package} ]; then\n'
+            f'  echo "ayjnt-hooks: this {hook} hook runs $python, which no longer exists or no '
+            f'longer has ayjnt-hooks (a deleted or moved virtualenv?), so nothing was '
+            f'checked." >&2\n'
+            f'  echo "  fix: {reinstall}   (with the ayjnt-hooks you use now; it rewrites both '
+            f'hooks)" >&2\n'
+            f"  exit 1\n"
+            f"fi\n"
+            f'exec "$python" -m ayjnt_hooks hook-impl {hook}{cwd_args} "$@"\n')
 
 
 def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
@@ -98,6 +106,8 @@ def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
 
     repo = discover(cwd)
     project = project_prefix(repo, cwd)
+    if not force and _print_manager_wiring(repo, project):
+        return 1
     directory = hooks_dir(repo)
     _check_hooks_dir(directory, create=True)
     from .safewrite import write_file
@@ -128,6 +138,27 @@ def install(cwd: str, hooks: Sequence[str], force: bool) -> int:
                    keep_mode=False)
         sys.stdout.write(f"installed {path}\n")
     return status
+
+
+def _print_manager_wiring(repo: object, project: str) -> bool:
+    """In a repository whose hooks a manager owns, our scripts would be overwritten (husky's
+    `prepare` rewrites .husky/_, lefthook and simple-git-hooks rewrite the hooks on install):
+    print that manager's wiring instead. True when a manager was found."""
+    from .git.repo import Repo
+    from .managers import detect, wiring
+
+    assert isinstance(repo, Repo)
+    found = detect(repo, project)
+    if not found:
+        return False
+    names = " and ".join(found)
+    sys.stderr.write(f"ayjnt-hooks: this repository's hooks are managed by {names}; "
+                     "`install` wrote nothing, because the manager would overwrite plain "
+                     "hooks. Wire the checks into it instead:\n\n")
+    for manager in found:
+        sys.stderr.write(wiring(manager, project) + "\n")
+    sys.stderr.write("(to install plain hooks anyway: ayjnt-hooks install --force)\n")
+    return True
 
 
 def uninstall(cwd: str, hooks: Sequence[str]) -> int:
@@ -169,40 +200,6 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
     if hook == PRE_COMMIT:
         target = resolve_target(PRE_COMMIT, cwd)
         return emit(check_migrations(target, cwd) + check_lockfile(target))
-    from .git.repo import discover
-    from .git.snapshots import CommitSnapshot
-
-    repo = discover(cwd)
-    prefix = project_prefix(repo, cwd)
-    results: list[tuple[Finding, str]] = []
-    remote = argv[0] if argv else "origin"
-    for line in (stdin or b"").decode("utf-8", "surrogateescape").splitlines():
-        parts = line.rsplit(" ", 3)
-        if len(parts) != 4:
-            continue
-        local_ref, local_sha, remote_ref, remote_sha = parts
-        if local_sha == ZERO:
-            continue  # a deletion pushes no content
-        label = f"{local_ref} → {remote_ref}"
-        try:
-            snap = CommitSnapshot(repo, local_sha, prefix, label=local_sha[:7])
-        except AyjntError:
-            continue  # not a commit (e.g. a tag of a tree): nothing ayjnt reads
-        target = Target(snap, f"commit {local_sha[:7]} being pushed ({label})", PRE_PUSH,
-                        prefix, repo, local_sha)
-        from_ref = None
-        new_branch = remote_sha == ZERO and remote_ref.startswith("refs/heads/")
-        if remote_sha != ZERO:
-            if repo.has_object(remote_sha):
-                from_ref = remote_sha
-            else:
-                text = block("ayjnt-lockfile", f"cannot check {label} against the remote: its "
-                              f"tip {remote_sha[:7]} is not in this clone", [],
-                              f"git fetch {remote}, then push again", WARNING)
-                results.append((Finding(WARNING, "remote-unknown", text), text))
-        results += check_migrations(target, cwd)
-        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
-                                  remote=remote, remote_branch=remote_ref)
+    lines, _ = parse_push_lines(stdin or b"")
+    results, _ = check_pushed_refs(cwd, lines, argv[0] if argv else "origin")
     return emit(results)
-
-

@@ -2,24 +2,48 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-from typing import Any, NamedTuple, TextIO
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    import re
+    from typing import Any, TextIO
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 MAX_ANNOTATIONS = 10
 
 
-class Finding(NamedTuple):
-    severity: str  # error | warning | ok
-    code: str  # stable kebab-case id
-    message: str
-    path: str | None = None
-    line: int | None = None
-    hint: str | None = None
+class Finding:
+    """One result of a check (a plain class: ``typing.NamedTuple`` would cost the import of
+    typing on every run)."""
+
+    __slots__ = ("code", "hint", "line", "message", "path", "severity")
+
+    def __init__(self, severity: str, code: str, message: str, path: str | None = None,
+                 line: int | None = None, hint: str | None = None) -> None:
+        self.severity = severity  # error | warning | ok
+        self.code = code  # stable kebab-case id
+        self.message = message
+        self.path = path
+        self.line = line
+        self.hint = hint
+
+    def _fields(self) -> tuple[str, str, str, str | None, int | None, str | None]:
+        return self.severity, self.code, self.message, self.path, self.line, self.hint
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        names = ("severity", "code", "message", "path", "line", "hint")
+        return "Finding(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self._asdict().items() if v is not None}
+        names = ("severity", "code", "message", "path", "line", "hint")
+        return {n: v for n, v in zip(names, self._fields()) if v is not None}
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -81,11 +105,15 @@ def emit_json(data: dict[str, Any], findings: list[Finding], stream: TextIO | No
 
     text = json.dumps(out, ensure_ascii=False)
     # A lone surrogate (from a lockfile's "\ud800" escape, or a name that was not UTF-8) is
-    # written as JSON.stringify writes it, an escape, instead of failing to encode.
-    (stream or sys.stdout).write(_LONE_SURROGATE.sub(_escape_surrogate, text) + "\n")
+    # written as JSON.stringify writes it, an escape, instead of failing to encode (only
+    # a string that does not encode can hold one).
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import re
 
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+        text = re.sub("[\ud800-\udfff]", _escape_surrogate, text)
+    (stream or sys.stdout).write(text + "\n")
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:

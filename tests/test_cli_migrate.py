@@ -171,8 +171,23 @@ def test_console_script_outside_git(tmp_path: Path) -> None:
     import shutil
     exe = shutil.which("ayjnt-hooks", path=str(Path(sys.executable).parent))
     assert exe, "ayjnt-hooks console script not installed"
+    (tmp_path / "agents").mkdir()
     proc = subprocess.run([exe, "migrate"], cwd=tmp_path, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout) == (0, "No pending migrations.\n")
+
+
+@pytest.mark.parametrize("argv", [["migrate"], ["migrate", "--check"], ["check-migrations"],
+                                  ["check", "--stage", "manual"]])
+def test_a_folder_that_is_not_a_project_is_said_so(tmp_path: Path, argv: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """No agents/, no lockfile: "not an ayjnt project", exit 3 (before: "No pending
+    migrations." about the wrong folder)."""
+    (tmp_path / "src").mkdir()
+    code, out, err = run(capsys, *argv, "--cwd", str(tmp_path))
+    assert code == 3 and out == ""
+    assert f"ayjnt: {tmp_path} is not an ayjnt project: it has no agents/ folder and no " \
+           ".ayjnt/migrations.json" in err
+    assert "fix: run it in the project folder, or pass --cwd" in err
 
 
 def test_hundred_megabyte_lockfile(project: Project, capsys: pytest.CaptureFixture[str]) -> None:

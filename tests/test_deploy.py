@@ -120,8 +120,72 @@ def test_missing_bunx(proj: Path, capfd: pytest.CaptureFixture[str],
     monkeypatch.setenv("PATH", "/nonexistent")
     code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
     assert code == 1, err
-    assert "ayjnt: could not launch bunx. Install Bun from https://bun.com" in err
-    assert "AYJNT_WRANGLER" in err
+    assert "ayjnt: cannot run `wrangler deploy`: Bun is not installed (no bunx or bun on PATH, " \
+           "nor in node_modules/.bin of the project or a folder above it)" in err
+    assert "`npm i -D bun`" in err and "AYJNT_WRANGLER" in err
+
+
+def _real_bun() -> Path:
+    found = shutil.which("bun", path=os.environ.get("PATH", "") + os.pathsep + str(NPM_BIN))
+    if found is None:
+        if os.environ.get("AYJNT_HOOKS_REQUIRE_E2E"):
+            pytest.fail("bun is not installed: .ci/run installs it from npm")
+        pytest.skip("bun not installed (run .ci/run)")
+    return Path(found)
+
+
+@pytest.fixture
+def bun_devdependency(proj: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Bun as the project's own devDependency (node_modules/.bin/bun, bunx), not on PATH."""
+    bun = _real_bun()
+    bins = proj / "node_modules" / ".bin"
+    bins.mkdir(parents=True)
+    for name in ("bun", "bunx"):
+        (bins / name).symlink_to(bun.parent / name)
+    monkeypatch.delenv("AYJNT_BUILD_COMMAND")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    return bins
+
+
+def test_bun_as_a_local_devdependency(proj: Path, env: Path, bun_devdependency: Path,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    """`bun` only in node_modules/.bin: the real bunx from there runs the project's ayjnt
+    (before: "Install Bun")."""
+    ayjnt = bun_devdependency / "ayjnt"
+    ayjnt.write_text(f"#!/bin/sh\nexec {sys.executable} {FIXTURES / 'fake_ayjnt_build.py'} "
+                     '"$@"\n')
+    ayjnt.chmod(0o755)
+    code, out, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 0, out + err
+    assert recorded(env)["argv"][:2] == ["deploy", "--config"]
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["not-in-package-json", "not-installed"])
+def test_ayjnt_not_installed_says_how_to_add_it(proj: Path, env: Path, bun_devdependency: Path,
+                                                capfd: pytest.CaptureFixture[str],
+                                                listed: bool) -> None:
+    """bunx but no ayjnt package: say so, with the command (before: npm's 404 from bunx)."""
+    if listed:
+        (proj / "package.json").write_text('{"devDependencies": {"ayjnt": "0.5.9"}}\n')
+        sh(proj, "git commit -qam 'list ayjnt' && git push -q origin main")
+    code, _, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 1, err
+    if listed:
+        assert "ayjnt is listed in package.json but not installed (no " \
+               "node_modules/.bin/ayjnt). Run `bun install`" in err
+    else:
+        assert "ayjnt is not installed in this project: no node_modules/.bin/ayjnt and no " \
+               '"ayjnt" in package.json. Add it with `bun add -d ayjnt`' in err
+    assert not env.exists()
+
+
+def test_not_an_ayjnt_project(tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str]
+                              ) -> None:
+    """No agents/, no lockfile: refused as not a project (before: "✓ 0 agent(s)")."""
+    sh(tmp_path, "git init -q -b main . && git commit -q --allow-empty -m x")
+    code, out, err = deploy(capfd, "--cwd", str(tmp_path), "--check")
+    assert code == 3 and "agent(s)" not in out
+    assert f"{tmp_path} is not an ayjnt project" in err
 
 
 def test_help_does_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str], env: Path) -> None:
@@ -308,7 +372,7 @@ def test_no_origin_branch(proj: Path, capfd: pytest.CaptureFixture[str]) -> None
 
 def test_unborn(tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str]) -> None:
     proj = tmp_path / "fresh"
-    proj.mkdir()
+    (proj / "agents").mkdir(parents=True)
     sh(proj, "git init -q -b main .")
     code, _, err = deploy(capfd, "--cwd", str(proj), "--no-build")
     assert code == 1  # no config was ever built; the git part only warned
@@ -429,8 +493,12 @@ def test_fetch_detects_moved_remote(proj: Path, capfd: pytest.CaptureFixture[str
 
 def test_fetch_unreachable_is_a_warning(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:
     sh(proj, "git remote set-url origin /nonexistent/repo.git")
-    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch", "--check")
     assert code == 0 and "warning: --fetch: could not reach origin" in err
+    # a deploy (not --check) also needs the deploy ledger: unreadable means refused
+    code, _, err = deploy(capfd, "--cwd", str(proj), "--fetch")
+    assert code == 3 and "warning: --fetch: could not reach origin" in err
+    assert "A deploy ledger that cannot be read cannot protect this deploy" in err
 
 
 def test_json(proj: Path, capfd: pytest.CaptureFixture[str]) -> None:

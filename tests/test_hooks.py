@@ -279,8 +279,8 @@ def test_rewrite_shows_the_differing_fields_and_the_branch(
     rows = [line.split() for line in out.splitlines()]
     assert ["field", "the", "remote", "the", "push"] in rows
     assert ["timestamp", f'"{was}"', '"2030-01-01T00:00:00.000Z"'] in rows
-    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict take " \
-           "the remote's (git checkout origin/feat -- .ayjnt/migrations.json)" in out
+    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict run " \
+           "`ayjnt-hooks rebase-lockfile` (it keeps origin/feat's entries" in out
     monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", str(tmp_path / "origin.git"))
     assert f"git fetch {tmp_path / 'origin.git'} feat && git rebase FETCH_HEAD" in \
         run(capsys, "check-lockfile")[1]
@@ -365,3 +365,36 @@ def test_checks_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main(args)
     capsys.readouterr()
     assert tree_hashes(proj) == before
+
+
+@pytest.mark.parametrize("where", ["head", "remote"])
+def test_broken_staged_lockfile_fix_really_restores_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        where: str) -> None:
+    """A broken lockfile in the index: the printed command, run as printed, restores a good
+    one (before: `git checkout -- .ayjnt/migrations.json`, which copies the broken staged file
+    back). With HEAD's broken too, it comes from the remote."""
+    import re
+
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    lock = proj / ".ayjnt/migrations.json"
+    good = lock.read_bytes()
+    if where == "remote":
+        lock.write_text("{ broken")
+        sh(proj, "git commit -qam 'broken lockfile' --no-verify")
+    lock.write_text('{"version": 1, "migrations": [')
+    sh(proj, "git add .ayjnt/migrations.json")
+    for command, code in (("check-migrations", 3), ("check-lockfile", 1)):
+        main_code = main((command, "--stage", "pre-commit"))
+        captured = capsys.readouterr()
+        out = captured.out + captured.err
+        assert main_code == code, out
+        assert "git checkout -- .ayjnt/migrations.json" not in out
+        ref = "HEAD" if where == "head" else "origin/main"
+        assert f"git checkout {ref} -- .ayjnt/migrations.json" in out, out
+    fix = re.search(r"fix: (git checkout \S+ -- \S+),", out)
+    assert fix, out
+    sh(proj, fix.group(1))
+    assert lock.read_bytes() == good
+    assert main(("check", "--stage", "pre-commit")) == 0

@@ -129,3 +129,35 @@ def test_stashed_patch_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("PRE_COMMIT_HOME")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert stashed_patch() is None
+
+
+def test_hook_pinned_to_a_deleted_venv_says_so(tmp_path: Path) -> None:
+    """Install from a virtualenv, delete its python, commit: the hook names the interpreter
+    that is gone and the command that reinstalls; running that command makes commits work
+    again (before: `exec: …/bin/python3: not found` on every commit)."""
+    import re
+    import subprocess
+    import sys
+    import sysconfig
+
+    proj = make_repo(tmp_path)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(venv),
+                                                     "platbase": str(venv)}))
+    site.mkdir(parents=True, exist_ok=True)
+    root = Path(__file__).resolve().parent.parent
+    deps = Path(sysconfig.get_path("purelib"))  # dulwich, colorama
+    (site / "ayjnt.pth").write_text(f"{root}\n{deps}\n")
+    sh(proj, f"{venv}/bin/python -m ayjnt_hooks install")
+    python = venv / "bin" / "python"
+    python.unlink()
+    proc = sh(proj, "git commit -q --allow-empty -m x 2>&1", check=False)
+    assert proc.returncode != 0
+    assert f"ayjnt-hooks: this pre-commit hook runs {python}, which no longer exists" \
+        in proc.stdout, proc.stdout
+    fix = re.search(r"fix: (ayjnt-hooks install)\s", proc.stdout)
+    assert fix, proc.stdout
+    bin_dir = Path(sys.executable).parent
+    sh(proj, f"PATH={bin_dir}:$PATH {fix.group(1)}")
+    sh(proj, "git commit -q --allow-empty -m y")

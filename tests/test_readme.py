@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_every_hook_id_is_documented() -> None:
     ids = re.findall(r"^- id: (\S+)$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.M)
-    assert ids == ["ayjnt-migrations", "ayjnt-lockfile"]
+    assert ids == ["ayjnt-migrations", "ayjnt-lockfile", "ayjnt"]
     for hook_id in ids:
         assert f"id: {hook_id}" in README
 
@@ -18,8 +18,32 @@ def test_every_hook_id_is_documented() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     first_block = README.split("```sh\n", 1)[1].split("```", 1)[0]
     commands = [line for line in first_block.splitlines() if line and not line.startswith("#")]
-    assert commands == ["pip install . && ayjnt-hooks migrate --cwd examples/chat-app",
-                        "bash .ci/run"]
+    assert commands == [FIRST_COMMAND, "bash .ci/run"]
+
+
+FIRST_COMMAND = ("python3 -m venv /tmp/ayjnt-hooks && /tmp/ayjnt-hooks/bin/pip install -q . && "
+                 "/tmp/ayjnt-hooks/bin/ayjnt-hooks migrate --cwd examples/chat-app")
+
+
+def test_the_first_command_works_as_pasted(tmp_path: Path) -> None:
+    """README's first command, run by bash exactly as written, in a copy of the source tree
+    and with its virtualenv moved into tmp_path (the command's text is checked above)."""
+    import os
+    import shutil
+    import subprocess
+
+    src = tmp_path / "src"
+    for name in ("ayjnt_hooks", "examples"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    command = FIRST_COMMAND.replace("/tmp/ayjnt-hooks", str(tmp_path / "venv"))
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    proc = subprocess.run(["bash", "-c", command], cwd=src, capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("Pending migration: v2 ("), proc.stdout
+    assert "SupportAgent (agentId: support) at /support" in proc.stdout
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -235,6 +235,20 @@ def _reserved_error(binding: str, class_name: str, where: str) -> AyjntError:
         f"Rename the class.")
 
 
+def is_project(snapshot: Snapshot) -> bool:
+    """An ayjnt project has agents/, workflows/ or a lockfile. ayjnt itself scans any folder
+    (an empty one has no agents); a gate that said "0 agents, nothing pending" about the wrong
+    folder would be a false pass."""
+    return any(snapshot.exists(p) for p in ("agents", "workflows", ".ayjnt/migrations.json"))
+
+
+def not_a_project(shown: str) -> AyjntError:
+    return AyjntError(f"{shown} is not an ayjnt project: it has no agents/ folder and no "
+                      ".ayjnt/migrations.json, so there is nothing to check.",
+                      path=shown, hint="run it in the project folder, or pass --cwd <the "
+                                       "folder that holds agents/>")
+
+
 def scan(snapshot: Snapshot, *, with_tools: bool = True) -> Manifest:
     """ayjnt's ``scan(root)``: agents in manifest order, then workflows; raises AyjntError."""
     if not snapshot.exists("agents"):

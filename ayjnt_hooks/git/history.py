@@ -20,14 +20,17 @@ uninteresting paint spreads before the stop.
 """
 from __future__ import annotations
 
-import heapq
 import os
-import re
-from typing import Callable, NamedTuple
 
 from ..errors import AyjntError
-from .commitgraph import CommitGraph
 from .repo import Repo
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from re import Pattern
+    from typing import Callable
+
+    from .commitgraph import CommitGraph
 
 # Per-walk flags, as git's object flags (UNINTERESTING, SEEN) plus two of our own.
 _UNINTERESTING, _SEEN, _PARSED, _QUEUED = 1, 2, 4, 8
@@ -36,20 +39,44 @@ _SLOP = 5
 # A commit's header (tree, parents, author, committer) almost always fits in this much;
 # the rest of a long message is not inflated.
 _HEAD_BYTES = 640
-_DATE = re.compile(rb"[ \t\n\v\f\r]*([+-]?)([0-9]*)")  # strtoumax: spaces, a sign, digits
-_HEX = re.compile(rb"[0-9a-fA-F]{40}")  # get_oid_hex
+_PATTERNS: dict[str, Pattern[bytes]] = {}  # compiled on first use: only object reads need them
 
 
-class BranchFacts(NamedTuple):
-    branch: str | None
-    detached: bool
-    unborn: bool
-    head: str | None
-    upstream: str | None  # "origin/<branch>" when that remote-tracking ref exists
-    upstream_sha: str | None
-    ahead: int | None
-    behind: int | None
-    shallow: bool
+def _pattern(name: str) -> Pattern[bytes]:
+    found = _PATTERNS.get(name)
+    if found is None:
+        import re
+
+        found = _PATTERNS[name] = re.compile({
+            "date": rb"[ \t\n\v\f\r]*([+-]?)([0-9]*)",  # strtoumax: spaces, a sign, digits
+            "hex": rb"[0-9a-fA-F]{40}",  # get_oid_hex
+            # The header as nearly every commit has it, matched at C speed; whatever this does
+            # not match (odd spacing, upper-case ids, a '>' in a name, no message) goes
+            # through parse_commit.
+            "usual": rb"tree [0-9a-f]{40}\n((?:parent [0-9a-f]{40}\n)*)author [^\n]*\n"
+                     rb"committer [^>\n]*> ?([0-9]{1,19}) [^\n]*\n.",
+        }[name], re.DOTALL)
+    return found
+
+
+class BranchFacts:
+    """What ``ayjnt-hooks status`` and the deploy preflight know about the branch."""
+
+    __slots__ = ("ahead", "behind", "branch", "detached", "head", "shallow", "unborn",
+                 "upstream", "upstream_sha")
+
+    def __init__(self, branch: str | None, detached: bool, unborn: bool, head: str | None,
+                 upstream: str | None, upstream_sha: str | None, ahead: int | None,
+                 behind: int | None, shallow: bool) -> None:
+        self.branch = branch
+        self.detached = detached
+        self.unborn = unborn
+        self.head = head
+        self.upstream = upstream  # "origin/<branch>" when that remote-tracking ref exists
+        self.upstream_sha = upstream_sha
+        self.ahead = ahead
+        self.behind = behind
+        self.shallow = shallow
 
 
 class _Unparsable(Exception):
@@ -66,12 +93,13 @@ def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
         if not complete and size <= 46:
             return None
         raise _Unparsable("bogus commit object")
-    if not _HEX.fullmatch(data, 5, 45):
+    hex_id = _pattern("hex").fullmatch
+    if not hex_id(data, 5, 45):
         raise _Unparsable("bad tree pointer")
     pos = 46
     parents = []
     while pos + 47 < size and data[pos:pos + 7] == b"parent ":
-        if size <= pos + 48 or data[pos + 47] != 10 or not _HEX.fullmatch(data, pos + 7, pos + 47):
+        if size <= pos + 48 or data[pos + 47] != 10 or not hex_id(data, pos + 7, pos + 47):
             if not complete and size <= pos + 48:
                 return None
             raise _Unparsable("bad parents")
@@ -89,7 +117,7 @@ def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
     nl = data.find(b"\n", gt) if gt >= 0 else -1
     if nl < 0 or nl + 1 >= size:
         return (parents, 0) if complete else None
-    m = _DATE.match(data, gt + 1)
+    m = _pattern("date").match(data, gt + 1)
     assert m is not None  # the pattern matches the empty string
     if not complete and m.end() >= size:
         return None
@@ -130,6 +158,8 @@ class CommitGraphWalker:
             usable = not (self._shallow or self._grafts or self._replace) and \
                 self.repo.config_bool("core", "commitgraph", True)
             if usable:
+                from .commitgraph import CommitGraph
+
                 self._graph = CommitGraph.open(os.path.join(self.repo.commondir, "objects"))
         return self._graph
 
@@ -229,19 +259,33 @@ class CommitGraphWalker:
 
     def _load_object(self, extra: int) -> tuple[int, ...] | None:
         oid = self._oids[extra]
-        try:
-            hex_parents, date = self._read_commit(self._replace.get(oid, oid))
-        except _Unparsable:
-            return None
-        ids = [bytes.fromhex(p.decode()) for p in hex_parents]
+        ids: list[bytes]
+        found = None
+        if self._reader is not None and not self._replace:
+            found = self._reader.read_prefix(oid, _HEAD_BYTES)  # type: ignore[attr-defined]
+        usual = _pattern("usual").match(found[1]) if found is not None and found[0] == 1 else None
+        if usual is not None:
+            raw = bytes.fromhex(usual[1].replace(b"parent ", b"").replace(b"\n", b"").decode())
+            ids = [raw[i:i + 20] for i in range(0, len(raw), 20)]
+            date = int(usual[2])
+        else:
+            try:
+                hex_parents, date = self._read_commit(self._replace.get(oid, oid))
+            except _Unparsable:
+                return None
+            ids = [bytes.fromhex(p.decode()) for p in hex_parents]
         if oid in self._shallow:
             ids = []
         elif oid in self._grafts:
             ids = self._grafts[oid]
-        found = tuple(self.node(p) for p in ids)
+        nodes = self._nodes
+        if self.graph is None:  # (node() without the graph look-up)
+            parents = tuple([nodes[p] if p in nodes else self.node(p) for p in ids])
+        else:
+            parents = tuple([self.node(p) for p in ids])
         node = extra + (self.graph.count if self.graph is not None else 0)
-        self._parents[node], self._dates[node] = found, date
-        return found
+        self._parents[node], self._dates[node] = parents, date
+        return parents
 
     def _read_commit(self, oid: bytes) -> tuple[list[bytes], int]:
         from .objects import ObjectReader
@@ -272,6 +316,13 @@ class CommitGraphWalker:
                 raise self._broken(node)
         return found
 
+    def oid(self, node: int) -> str:
+        """The commit id (hex) of a node."""
+        graph = self.graph
+        size = graph.count if graph is not None else 0
+        return (graph.oid(node) if graph is not None and node < size
+                else self._oids[node - size]).hex()
+
     def _broken(self, node: int) -> AyjntError:
         graph = self.graph
         size = graph.count if graph is not None else 0
@@ -292,6 +343,8 @@ class CommitGraphWalker:
 
     def rev_list_count(self, exclude: int, include: int) -> int:
         """``git rev-list --count ^exclude include``, walked as git 2.39's ``limit_list``."""
+        import heapq
+
         cache, dates = self._parents, self._dates
         if self._load_fn is None:
             self._load_fn = self._loader()

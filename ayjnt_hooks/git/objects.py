@@ -14,6 +14,7 @@ from .varint import offset_varint
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _MAX_DELTA_CHAIN = 10_000  # git's own packs stay under a few hundred
+_WINDOW = 48  # rows either side of an id's predicted place (see _Pack._position)
 
 
 def find_oid(data: bytes | mmap.mmap, fanout: int, oids: int, sha: bytes) -> int | None:
@@ -45,29 +46,38 @@ class _Pack:
         self._pack: mmap.mmap | None = None
 
     def _position(self, sha: bytes) -> int | None:
-        """``find_oid`` for many look-ups: ids are uniformly distributed, so an interpolation
-        search on their first eight bytes lands in about three probes (a history walk asks
-        for thousands of ids, and each binary-search probe costs a Python-level slice)."""
+        """``find_oid`` for many look-ups (a history walk asks for thousands): ids are
+        uniformly distributed, so the id's first bytes predict its place in the sorted
+        table to within a few dozen rows, and one ``bytes.find`` over that window (C speed)
+        replaces a dozen Python-level probes."""
         idx, oids = self.idx, 8 + 256 * 4
         first = sha[0]
         lo: int = struct.unpack_from(">I", idx, 8 + 4 * (first - 1))[0] if first else 0
         hi: int = struct.unpack_from(">I", idx, 8 + 4 * first)[0]
-        key = int.from_bytes(sha[:8], "big")
-        lo_key, hi_key = first << 56, (first + 1) << 56  # keys bounding [lo, hi)
-        for step in range(64):
-            if lo >= hi:
-                return None
-            mid = lo + (key - lo_key) * (hi - lo) // (hi_key - lo_key) if step < 8 \
-                else (lo + hi) // 2  # (plain bisection should the ids be skewed)
-            mid = min(max(mid, lo), hi - 1)
+        guess = lo + ((int.from_bytes(sha[1:4], "big") * (hi - lo)) >> 24)
+        start, stop = max(lo, guess - _WINDOW), min(hi, guess + _WINDOW)
+        window = idx[oids + 20 * start:oids + 20 * stop]
+        at = window.find(sha)
+        while at >= 0:
+            if at % 20 == 0:
+                return start + at // 20
+            at = window.find(sha, at + 1)  # (a match across two ids: keep looking)
+        if start < stop and sha < window[:20]:
+            hi = start
+        elif start < stop and sha > window[-20:]:
+            lo = stop
+        else:
+            return None
+        while lo < hi:  # outside the window: bisect what is left
+            mid = (lo + hi) // 2
             probe = idx[oids + 20 * mid:oids + 20 * mid + 20]
             if probe < sha:
-                lo, lo_key = mid + 1, int.from_bytes(probe[:8], "big")
+                lo = mid + 1
             elif probe > sha:
-                hi, hi_key = mid, int.from_bytes(probe[:8], "big") + 1
+                hi = mid
             else:
                 return mid
-        return find_oid(idx, 8, oids, sha)
+        return None
 
     def offset(self, sha: bytes) -> int | None:
         pos = find_oid(self.idx, 8, 8 + 256 * 4, sha)

@@ -1,0 +1,189 @@
+"""Benchmarks on clones of real public repositories: ours next to the git CLI, alternately.
+
+    python bench/realrepos.py                 # every repository found, every state
+    python bench/realrepos.py --only git/git --quick
+
+The repositories are not part of this project and are never committed. The script looks
+for bare copies under ``--mirrors`` (default ``$AYJNT_BENCH_MIRRORS`` or ``/work/.mirror``) as
+``<owner>+<name>/repo`` and skips, saying how to get it, any that is absent. To get one:
+
+    git clone --bare https://github.com/git/git /work/.mirror/git+git/repo
+
+Each is cloned once with ``git clone --no-local`` (so the copy is ``origin``, packed as a
+fresh clone is) into ``$AYJNT_BENCH_CACHE/real`` (default ``/tmp/ayjnt-bench/real``), and
+the states below are set up on that clone by moving refs; nothing is fetched.
+
+What is timed (median of N whole-process runs; ours and git alternate in one loop):
+
+- **ahead/behind**: a process that prints ``branch_facts`` (exactly the status path's
+  ahead/behind) against ayjnt's two ``git rev-list --count`` commands, for each state:
+  in sync; ``origin/<b>`` 30 first-parent commits back (ahead); HEAD 30 back (behind);
+  HEAD a merged topic, ``origin/<b>`` older (diverged); and on git/git the issue's
+  ``origin/master`` at ``maint`` and at ``next``. Each with and without a commit-graph.
+  The counts are checked against git's before timing.
+- **clean verdict**: ``ayjnt-hooks status --porcelain`` against ``git status --porcelain``,
+  index v2 and v4, and the fast clean proof's own verdict on the fresh clone.
+- **status --json** and **deploy --check** against the git commands ayjnt would run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.run import AYJNT_DEPLOY, AYJNT_HOOKS, paired_ms, proc, procs
+
+REPOS = ("pre-commit/pre-commit", "jelmer/dulwich", "cloudflare/agents",
+         "cloudflare/workers-sdk", "tldr-pages/tldr", "git/git")
+MIRRORS = Path(os.environ.get("AYJNT_BENCH_MIRRORS", "/work/.mirror"))
+CACHE = Path(os.environ.get("AYJNT_BENCH_CACHE", "/tmp/ayjnt-bench")) / "real"
+FACTS = ("from ayjnt_hooks.git.history import branch_facts; "
+         "from ayjnt_hooks.git.repo import discover; "
+         "f = branch_facts(discover('.')); print(f.ahead, f.behind)")
+ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(("git", *args), cwd=cwd, check=True, capture_output=True,
+                          env=ENV).stdout.decode().strip()
+
+
+def clone(name: str, mirrors: Path) -> Path | None:
+    source = mirrors / name.replace("/", "+") / "repo"
+    work = CACHE / name.replace("/", "+")
+    if (work / ".git").is_dir():
+        return work
+    if not (source / "HEAD").exists():
+        print(f"\n{name}: skipped, no copy at {source}. Get one with:\n"
+              f"    git clone --bare https://github.com/{name} {source}")
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    part = work.with_suffix(".part")
+    shutil.rmtree(part, ignore_errors=True)
+    print(f"{name}: cloning {source} (once) ...", flush=True)
+    subprocess.run(["git", "clone", "-q", "--no-local", str(source), str(part)], check=True,
+                   env=ENV)
+    part.rename(work)
+    return work
+
+
+def graph(work: Path, on: bool) -> None:
+    path = work / ".git/objects/info/commit-graph"
+    if on and not path.exists():
+        git(work, "commit-graph", "write", "--reachable")
+    elif not on:
+        path.unlink(missing_ok=True)
+        shutil.rmtree(work / ".git/objects/info/commit-graphs", ignore_errors=True)
+
+
+def set_state(work: Path, branch: str, head: str, upstream: str) -> None:
+    """HEAD on ``branch`` at ``head`` and ``origin/<branch>`` at ``upstream`` (no checkout:
+    only refs move, so the work tree and index stay those of the fresh clone)."""
+    git(work, "update-ref", f"refs/heads/{branch}", head)
+    git(work, "update-ref", f"refs/remotes/origin/{branch}", upstream)
+
+
+def states(work: Path, branch: str, tip: str) -> list[tuple[str, str, str]]:
+    """(label, head, upstream) for the ahead/behind states."""
+    back = git(work, "rev-parse", f"{tip}~30")
+    out = [("in sync", tip, tip), ("ahead (origin 30 first-parent commits back)", tip, back),
+           ("behind (HEAD 30 first-parent commits back)", back, tip)]
+    merges = git(work, "rev-list", "--first-parent", "--merges", "--max-count=1",
+                 f"{tip}~15").split()
+    if merges:
+        out.append(("diverged (HEAD a merged topic, origin 30 back)",
+                    git(work, "rev-parse", f"{merges[0]}^2"), back))
+    for other in ("maint", "next"):
+        ref = f"refs/remotes/origin/{other}"
+        if subprocess.run(["git", "rev-parse", "-q", "--verify", ref], cwd=work,
+                          capture_output=True).returncode == 0:
+            out.append((f"origin/{branch} at origin/{other}", tip, git(work, "rev-parse", ref)))
+    return out
+
+
+def row(label: str, ours: float, ref: float, ref_name: str) -> None:
+    print(f"| {label:<56} | {ours:8.1f} ms | {ref:8.1f} ms {ref_name:<28} | {ours / ref:5.2f}x |")
+
+
+def header(title: str) -> None:
+    print(f"\n#### {title}\n")
+    print(f"| {'state':<56} | {'ours':>11} | {'git':>40} | ratio |")
+    print(f"|{'-' * 58}|{'-' * 13}|{'-' * 42}|-------|")
+
+
+def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
+    branch = git(work, "symbolic-ref", "--short", "HEAD")
+    tip = git(work, "rev-parse", f"refs/remotes/origin/{branch}")
+    files = len(git(work, "ls-files", "-z").split("\0")) - 1
+    commits = int(git(work, "rev-list", "--count", tip))
+    print(f"\n### {name}: {files:,} files, {commits:,} commits (branch {branch})")
+    py = [sys.executable, "-c", FACTS]
+    if "ahead" in parts:
+        for with_graph in (False, True):
+            graph(work, with_graph)
+            header(f"ahead/behind, {'with' if with_graph else 'without'} commit-graph")
+            for label, head, upstream in states(work, branch, tip):
+                set_state(work, branch, head, upstream)
+                expected = (git(work, "rev-list", "--count", f"origin/{branch}..HEAD") + " "
+                            + git(work, "rev-list", "--count", f"HEAD..origin/{branch}"))
+                got = subprocess.run(py, cwd=work, capture_output=True, text=True,
+                                     check=True).stdout.strip()
+                assert got == expected, (name, label, got, expected)
+                ours, ref = paired_ms(proc(py, work), procs(
+                    [["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
+                     ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]], work), runs)
+                row(f"{label} [{expected.replace(' ', '/')}]", ours, ref,
+                    "2x git rev-list --count")
+            set_state(work, branch, tip, tip)
+        graph(work, False)
+    if "clean" in parts:
+        set_state(work, branch, tip, tip)
+        git(work, "reset", "-q", "--hard", tip)
+        header("clean verdict and preflight (in sync, fresh index)")
+        for version in ("2", "4"):
+            git(work, "update-index", "--index-version", version)
+            proof = subprocess.run(
+                [sys.executable, "-c", "from ayjnt_hooks.git.cleanproof import proven_clean; "
+                 "from ayjnt_hooks.git.repo import discover; "
+                 "print(proves_clean(discover('.')))"], cwd=work, capture_output=True,
+                text=True).stdout.strip()
+            ours, ref = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], work),
+                                  proc(["git", "status", "--porcelain"], work), runs)
+            row(f"status --porcelain, index v{version} (fast proof: {proof})", ours, ref,
+                "git status --porcelain")
+        git(work, "update-index", "--index-version", "2")
+        rev_lists = [["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
+                     ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]]
+        ours, ref = paired_ms(proc([AYJNT_HOOKS, "status", "--json"], work),
+                              procs([["git", "status", "--porcelain"], *rev_lists], work), runs)
+        row("status --json", ours, ref, "git status + 2x rev-list")
+        five = [["git", "status", "--porcelain"], ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+                ["git", "rev-parse", "--verify", f"origin/{branch}"], *rev_lists]
+        ours, ref = paired_ms(proc([AYJNT_DEPLOY, "--check"], work), procs(five, work), runs)
+        row("ayjnt-deploy --check", ours, ref, "ayjnt's 5 git commands")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", action="append", choices=REPOS)
+    parser.add_argument("--part", action="append", choices=("ahead", "clean"))
+    parser.add_argument("--mirrors", type=Path, default=MIRRORS)
+    args = parser.parse_args(argv)
+    runs = 5 if args.quick else 9
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; median of {runs} runs, "
+          f"ours and git alternating")
+    for name in args.only or REPOS:
+        work = clone(name, args.mirrors)
+        if work is not None:
+            bench_repo(name, work, runs, args.part or ("ahead", "clean"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
