@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -114,6 +115,9 @@ def tree_hashes(root: Path) -> dict[str, str]:
                 out[p] = "link:" + os.readlink(p)
                 continue
             st = os.stat(p)
+            if not stat.S_ISREG(st.st_mode):  # (a FIFO: opening it would block)
+                out[p] = f"special:{st.st_mode:o}:{st.st_mtime_ns}"
+                continue
             with open(p, "rb") as f:
                 out[p] = hashlib.sha1(f.read()).hexdigest() + f":{st.st_mtime_ns}"
     return out

@@ -641,7 +641,7 @@ class StatusComputer:
         deleted = [p for p, (x, _) in codes.items() if x == "D"]
         added = [p for p, (x, _) in codes.items() if x == "A"]
         head_tree = self.head_tree  # staged() has read it
-        if not deleted or not added or head_tree is None:
+        if not deleted or not added or head_tree is None or self.settings.renames == "no":
             return {}
         old_shas: dict[str, str] = {}
         for path in sorted(deleted):

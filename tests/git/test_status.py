@@ -130,6 +130,30 @@ SCENARIOS: list[tuple[str, str, bool]] = [
     ("staged-gitlink-type-change", "rm a.txt && git update-index --add --cacheinfo "
      "160000,$(git rev-parse HEAD),a.txt 2>/dev/null || git update-index --cacheinfo "
      "160000,$(git rev-parse HEAD),a.txt", False),
+    # settings that change git's answer (issue #10 §2)
+    ("renames-off", "git config status.renames false; git mv a.txt renamed.txt", True),
+    ("diff-renames-off", "git config diff.renames no; git mv a.txt renamed.txt", True),
+    ("checkstat-minimal-same-second", "git config core.checkStat minimal; "
+     "m=$(stat -c %Y a.txt); printf 'jello\\n' > a.txt; touch -d \"@$m.5\" a.txt", True),
+    ("trustctime-false-same-second", "git config core.trustctime false; "
+     "m=$(stat -c %Y a.txt); printf 'jello\\n' > a.txt; touch -d \"@$m.7\" a.txt", True),
+    ("untracked-no", "git config status.showUntrackedFiles no; echo u > u.txt; "
+     "mkdir -p nd/x; echo 1 > nd/x/f", True),
+    ("untracked-all", "git config status.showUntrackedFiles all; echo u > u.txt; "
+     "mkdir -p nd/x nd/empty; echo 1 > nd/x/f; echo 2 > nd/g; git init -q nd/repo", True),
+    ("symlinks-false-link-as-file", "ln -s a.txt link; git add link; git commit -qm l; "
+     "git config core.symlinks false; rm link; printf 'a.txt' > link", True),
+    ("symlinks-false-link-as-other-file", "ln -s a.txt link; git add link; git commit -qm l; "
+     "git config core.symlinks false; rm link; printf 'b.txt' > link", True),
+    ("ignorecase-case-only-rename", "git config core.ignoreCase true; mv a.txt A.txt", True),
+    ("ignorecase-dir-case-rename", "git config core.ignoreCase true; mv dir DIR", True),
+    ("fifo-and-socket-untracked", "mkfifo pipe; mkfifo dir/pipe2; mkdir only; mkfifo only/p; "
+     "python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('sock')\"", True),
+    ("fifo-replaces-tracked-file", "rm a.txt; mkfifo a.txt", True),
+    ("dot-git-names-below-the-top", "echo x > dir/.git; mkdir -p fake/.git; mkdir -p f2; "
+     "echo 'gitdir: nowhere' > f2/.git", True),
+    ("nested-repo-by-gitfile", "git init -q --separate-git-dir ../sep nested2", True),
+    ("empty-blob-racily-smudged", ": > e && git add e && git commit -qm e", True),
     ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
      "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
 ]
