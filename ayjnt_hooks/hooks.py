@@ -205,11 +205,12 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
     if data is None:
         return []
     if has_conflict_markers(data):
+        # Keep one side whole, the remote's first: its entries may already be deployed, and
+        # `--ours`/`--theirs` swap meaning between a merge and a rebase.
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} contains git "
                       "merge-conflict markers (<<<<<<< / >>>>>>>)",
                       ["A hand-merged lockfile can reorder or drop migrations."],
-                      f"git checkout --theirs {lock_name} (the branch you merged into), then "
-                      "re-run `ayjnt build` and commit the result")
+                      restore_command(target, remote_first=True))
         return [(Finding(ERROR, "lockfile-conflict", "merge-conflict markers", lock_name), text)]
     try:
         lock = lf.parse_lockfile(data, lock_name)
@@ -281,7 +282,7 @@ def _against_ledger(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: st
     return out
 
 
-def restore_command(target: Target) -> str:
+def restore_command(target: Target, *, remote_first: bool = False) -> str:
     """The command that puts a good lockfile back: from the first of HEAD and the remote's
     branches whose lockfile parses (``git checkout <ref> -- <path>`` rewrites the index and
     the working tree; a bare ``git checkout -- <path>`` would copy the broken staged file
@@ -295,7 +296,8 @@ def restore_command(target: Target) -> str:
     facts = branch_facts(repo)
     remote = [f"refs/remotes/origin/{facts.branch}"] if facts.branch else []
     remote += ["refs/remotes/origin/HEAD", "refs/remotes/origin/main"]
-    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH else ["HEAD", *remote]
+    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH or remote_first \
+        else ["HEAD", *remote]
     for ref in candidates:
         sha = repo.rev_parse(ref)
         if sha is None or sha == target.commit:
