@@ -205,12 +205,11 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
     if data is None:
         return []
     if has_conflict_markers(data):
-        # Keep one side whole, the remote's first: its entries may already be deployed, and
-        # `--ours`/`--theirs` swap meaning between a merge and a rebase.
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} contains git "
                       "merge-conflict markers (<<<<<<< / >>>>>>>)",
                       ["A hand-merged lockfile can reorder or drop migrations."],
-                      restore_command(target, remote_first=True))
+                      "ayjnt-hooks rebase-lockfile (keeps the remote's entries, renumbers "
+                      f"this branch's after them), then git add {lock_name}")
         return [(Finding(ERROR, "lockfile-conflict", "merge-conflict markers", lock_name), text)]
     try:
         lock = lf.parse_lockfile(data, lock_name)
@@ -282,7 +281,7 @@ def _against_ledger(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: st
     return out
 
 
-def restore_command(target: Target, *, remote_first: bool = False) -> str:
+def restore_command(target: Target) -> str:
     """The command that puts a good lockfile back: from the first of HEAD and the remote's
     branches whose lockfile parses (``git checkout <ref> -- <path>`` rewrites the index and
     the working tree; a bare ``git checkout -- <path>`` would copy the broken staged file
@@ -296,8 +295,7 @@ def restore_command(target: Target, *, remote_first: bool = False) -> str:
     facts = branch_facts(repo)
     remote = [f"refs/remotes/origin/{facts.branch}"] if facts.branch else []
     remote += ["refs/remotes/origin/HEAD", "refs/remotes/origin/main"]
-    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH or remote_first \
-        else ["HEAD", *remote]
+    candidates = [*remote, "HEAD"] if target.stage == PRE_PUSH else ["HEAD", *remote]
     for ref in candidates:
         sha = repo.rev_parse(ref)
         if sha is None or sha == target.commit:
@@ -349,8 +347,8 @@ def rebase_fix(remote: str, remote_branch: str | None, lock_name: str) -> str:
         fetch, ref = f"git fetch {remote} {branch} && git rebase FETCH_HEAD", "FETCH_HEAD"
     else:
         fetch, ref = f"git fetch {remote} && git rebase {remote}/{branch}", f"{remote}/{branch}"
-    return (f"{fetch}; on the lockfile conflict take the remote's (git checkout {ref} -- "
-            f"{lock_name}), re-run `ayjnt build`, `git add {lock_name}`, `git rebase "
+    return (f"{fetch}; on the lockfile conflict run `ayjnt-hooks rebase-lockfile` (it keeps "
+            f"{ref}'s entries and renumbers yours), `git add {lock_name}`, `git rebase "
             "--continue`, then push again")
 
 

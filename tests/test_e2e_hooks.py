@@ -358,13 +358,11 @@ def test_history_rewrite_fix_works_as_printed(consumer: Consumer) -> None:
     assert_blocked(proc, "rewrites the remote's migration history",
                    "they differ in timestamp, new_sqlite_classes:")
     fix = re.search(r"fix: (git fetch origin && git rebase origin/main); on the lockfile "
-                    r"conflict take the remote's \((git checkout origin/main -- "
-                    r"\.ayjnt/migrations\.json)\), re-run `ayjnt build`, `(git add "
-                    r"\.ayjnt/migrations\.json)`, `(git rebase --continue)`", out)
+                    r"conflict run `(ayjnt-hooks rebase-lockfile)` \(it keeps origin/main's "
+                    r"entries and renumbers yours\), `(git add \.ayjnt/migrations\.json)`, "
+                    r"`(git rebase --continue)`", out)
     assert fix, out
     rebase = consumer.sh(fix.group(1), check=False)
     assert rebase.returncode != 0  # the lockfile conflicts, as the fix says
-    consumer.sh(fix.group(2))
-    build(consumer.proj)
-    consumer.sh(f"{fix.group(3)} && git add -A && GIT_EDITOR=true {fix.group(4)}")
+    consumer.sh(f"{fix.group(2)} && {fix.group(3)} && GIT_EDITOR=true {fix.group(4)}")
     assert_allowed(consumer.push("origin main"))

@@ -279,8 +279,8 @@ def test_rewrite_shows_the_differing_fields_and_the_branch(
     rows = [line.split() for line in out.splitlines()]
     assert ["field", "the", "remote", "the", "push"] in rows
     assert ["timestamp", f'"{was}"', '"2030-01-01T00:00:00.000Z"'] in rows
-    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict take " \
-           "the remote's (git checkout origin/feat -- .ayjnt/migrations.json)" in out
+    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict run " \
+           "`ayjnt-hooks rebase-lockfile` (it keeps origin/feat's entries" in out
     monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", str(tmp_path / "origin.git"))
     assert f"git fetch {tmp_path / 'origin.git'} feat && git rebase FETCH_HEAD" in \
         run(capsys, "check-lockfile")[1]
@@ -403,9 +403,9 @@ def test_broken_staged_lockfile_fix_really_restores_it(
 def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Two branches each appended v2; the merge leaves markers, a careless `git add` stages
-    them. The printed fix, run as printed (then the build it names), gives a sound lockfile
+    them. The printed fix, run as printed, gives a sound lockfile
     that keeps the remote's history (before: `git checkout --theirs … (the branch you merged
-    into)`, which names the wrong side)."""
+    into)`, which names the wrong side; now `ayjnt-hooks rebase-lockfile`)."""
     import re
 
     proj = make_repo(tmp_path)
@@ -422,12 +422,11 @@ def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.Ca
     sh(proj, "git add -A")
     code, out = run(capsys, "check-lockfile", "--stage", "pre-commit")
     assert code == 1 and "merge-conflict markers" in out
-    fix = re.search(r"fix: (git checkout origin/main -- \.ayjnt/migrations\.json), re-run "
-                    r"`ayjnt build`, then `git add \.ayjnt/migrations\.json`", out)
+    fix = re.search(r"fix: (ayjnt-hooks rebase-lockfile) \(keeps the remote's entries, "
+                    r"renumbers this branch's after them\), then (git add "
+                    r"\.ayjnt/migrations\.json)", out)
     assert fix, out
-    sh(proj, fix.group(1))
-    build(proj)
-    sh(proj, "git add .ayjnt/migrations.json")
+    sh(proj, f"{fix.group(1)} && {fix.group(2)}")
     assert run(capsys, "check", "--stage", "pre-commit")[0] == 0
     lock = json.loads((proj / ".ayjnt/migrations.json").read_text())
     assert [m["tag"] for m in lock["migrations"]] == ["v1", "v2", "v3"]

@@ -36,6 +36,7 @@ from .varint import offset_varint
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from .contentcheck import ContentCheck
     from .repo import Repo
     from .untracked import UntrackedNames
 
@@ -74,12 +75,14 @@ def proven_clean(repo: Repo) -> bool:
         root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return False
+    from .contentcheck import ContentCheck
+
     gc_was_enabled = gc.isenabled()
     # Nothing here makes reference cycles, and a collection would write to every object in
     # the heap — after the fork, that copies each shared page in both processes.
     gc.disable()
     try:
-        check = _EntryCheck(data, version, root_fd, index_mtime)
+        check = _EntryCheck(data, version, root_fd, index_mtime, ContentCheck(repo, root_fd))
         worker = _Worker.start(check, count)
         proven = False
         try:
@@ -116,11 +119,13 @@ class _EntryCheck:
     entry's flags, as git reads it (12 bits; 0xFFF means "longer", left to the full check).
     Before v4 an entry is NUL-padded to a multiple of eight bytes."""
 
-    def __init__(self, data: bytes, version: int, root_fd: int, index_mtime: int) -> None:
+    def __init__(self, data: bytes, version: int, root_fd: int, index_mtime: int,
+                 content: ContentCheck) -> None:
         self.data = data
         self.version = version
         self.root_fd = root_fd
         self.racy_limit = index_mtime  # an entry not older than the index is racily clean
+        self.content = content  # where the stat data cannot decide, as git: by content
 
     def skip(self, pos: int, count: int, chunk_starts: list[tuple[int, bytes]]) -> int:
         """The offset after ``count`` entries; records where each worker chunk starts."""
@@ -186,12 +191,28 @@ class _EntryCheck:
                         or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
                         or st.st_size != size or st.st_ino & _U32 != ino
                         or st.st_uid != uid or st.st_gid != gid
-                        or mode_from_stat(mode) != st.st_mode & 0o170100):
+                        or mode_from_stat(mode) != st.st_mode & 0o170100) \
+                        and not self._by_content(name, mode, size, st, data[pos + 40:pos + 60]):
                     return _NOT_PROVEN, b""
                 pos = next_pos
         except (OSError, ValueError, IndexError, struct.error):  # (ValueError: NUL in path)
             return _NOT_PROVEN, b""
         return pos, prev
+
+
+    def _by_content(self, name: bytes, mode: int, size: int, st: os.stat_result,
+                    oid: bytes) -> bool:
+        """git's verdict where the stat data differs or cannot be trusted (``ie_modified``):
+        a new mode or type is a change; a new size is one unless the index's size is the 0
+        of a smudged entry; otherwise the content decides."""
+        if mode == 0o160000:  # a gitlink: git ignores its stat data
+            return stat.S_ISDIR(st.st_mode) and self.content.gitlink_clean(name, oid,
+                                                                           proven_clean)
+        if _MODE_FROM_STAT.get(mode) != st.st_mode & 0o170100:
+            return False
+        if st.st_size != size and size:
+            return False
+        return self.content.same(name, mode, oid)
 
 
 def _folders_exact(repo: Repo, data: bytes, entries_end: int, root: bytes,

@@ -23,6 +23,7 @@ from .untracked import UntrackedNames
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from .contentcheck import ContentCheck
     from .index_entries import IndexEntry
 
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
@@ -126,6 +127,7 @@ class StatusComputer:
         self.untracked = UntrackedNames(repo, self.worktree)
         self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
+        self._content: ContentCheck | None = None
 
     @property
     def index(self) -> Index:
@@ -254,9 +256,33 @@ class StatusComputer:
                     data = f.read()
         except OSError:
             return ""
+        if not is_link:
+            self._refuse_unmodelled_conversion(e, data)
         if not is_link and b"\r\n" in data and self._converts_crlf(e):
             data = data.replace(b"\r\n", b"\n")
         return blob_sha(data)
+
+    def _refuse_unmodelled_conversion(self, e: IndexEntry, data: bytes) -> None:
+        """Where git would convert the file before hashing it in a way modelled nowhere here
+        (a clean filter, working-tree-encoding, ident, or CRLF rules from an attributes file
+        other than the top-level one), hashing it as it is could call a changed file clean:
+        refuse instead."""
+        from .contentcheck import ContentCheck
+
+        if self._content is None:
+            self._content = ContentCheck(self.repo, None)
+        name = e.path.encode("utf-8", "surrogateescape")
+        beyond = self._content.attributes_beyond_root(name)
+        if self._content.unconverted(name, data, crlf=False) and not (
+                b"\r" in data and any(w in beyond for w in (b"text", b"eol", b"crlf"))):
+            return
+        from ..errors import AyjntError
+
+        raise AyjntError(
+            f"{e.path}: cannot tell whether it is modified: git would convert it (a filter, "
+            f"working-tree-encoding, ident or end-of-line rule in its attributes) before "
+            f"comparing it with the index, and ayjnt-hooks does not run those conversions.",
+            path=e.path, hint="git update-index --refresh (then run the check again)")
 
     def _converts_crlf(self, e: IndexEntry) -> bool:
         """Would git's clean filter turn CRLF into LF for this path (autocrlf / eol attrs)?"""
@@ -265,15 +291,19 @@ class StatusComputer:
             return False
         if text_attr is None and self.autocrlf not in ("true", "input"):
             return False
-        # "safe autocrlf": a blob that already holds CRLF in the index is left alone
+        if text_attr is True:
+            return True  # text or eol= set: git converts whatever the index holds (crlf_to_git)
+        # "safe autocrlf" (text=auto, core.autocrlf): a blob that already holds CRLF in the
+        # index is left alone
         try:
             blob = self.repo.read_object(e.sha)[1]
         except KeyError:
             return True
         return b"\r" not in blob and b"\0" not in blob
 
-    def _text_attribute(self, text: str) -> bool | None:
-        """True/False when .gitattributes sets text/eol (or -text/binary), else None."""
+    def _text_attribute(self, text: str) -> bool | str | None:
+        """True when .gitattributes sets text or eol=, "auto" for text=auto, False for -text
+        or binary, else None."""
         if self._attrs is None:
             self._attrs = []
             try:
@@ -288,7 +318,7 @@ class StatusComputer:
 
         path = text.encode("utf-8", "surrogateescape")
         name = path.rsplit(b"/", 1)[-1]
-        verdict: bool | None = None
+        verdict: bool | str | None = None
         for pattern, attrs in self._attrs:
             target = path if b"/" in pattern.rstrip(b"/") else name
             if not fnmatchcase(target, pattern.lstrip(b"/")):
@@ -296,6 +326,8 @@ class StatusComputer:
             for a in attrs:
                 if a in (b"-text", b"binary"):
                     verdict = False
+                elif a == b"text=auto":
+                    verdict = "auto"
                 elif a.startswith(b"text") or a.startswith(b"eol="):
                     verdict = True
         return verdict

@@ -255,7 +255,7 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
     ("modified-mtime-restored", "m=$(stat -c %y a.txt); printf 'jello\\n' > a.txt; "
      "touch -d \"$m\" a.txt", False),  # only the ctime tells
     ("exec-bit", "chmod +x a.txt", False),
-    ("touched-only", "touch -d '+5 seconds' a.txt", False),  # git says clean; proof gives up
+    ("touched-only", "touch -d '+5 seconds' a.txt", True),  # new times: the content decides
     ("staged", "echo x >> a.txt; git add a.txt", False),
     ("deleted", "rm dir/b.txt", False),
     ("dir-replaced-by-symlink-to-a-copy", "mv dir ../moved && ln -s \"$PWD/../moved\" dir && "
@@ -263,10 +263,60 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
     ("index-v4", "git update-index --index-version 4", True),
     ("index-v4-modified", "git update-index --index-version 4; echo z >> dir/sub/c.txt", False),
     ("index-v3-extended-flag", "git update-index --skip-worktree a.txt", False),
-    ("racy-index", "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", False),
+    ("racy-index", "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", True),
+    ("racy-after-clone", "cd .. && git clone -q repo fresh && rm -rf repo && mv fresh repo && "
+     "cd repo && m=$(stat -c %y a.txt) && touch -d \"$m\" .git/index", True),
+    ("racy-modified-same-size", "m=$(stat -c %y a.txt); printf 'HELLO\\n' > a.txt; "
+     "touch -d \"$m\" a.txt .git/index", False),
+    ("racy-symlink", "ln -s a.txt link && git add link && git commit -qm l && "
+     "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index; touch -h -d \"$m\" link", True),
+    ("racy-symlink-retargeted", "ln -s a.txt link && git add link && git commit -qm l && "
+     "ln -sfn dir link && m=$(stat -c %y a.txt); touch -d \"$m\" .git/index", False),
+    ("smudged-size-same-content", "git update-index --cacheinfo "
+     "100644,$(git rev-parse :a.txt),a.txt && git write-tree >/dev/null", True),
+    # (no stat data in the index, size 0: git hashes the file)
+    ("touched-modified-same-size", "sleep 0.01; printf 'HELLO\\n' > a.txt", False),
+    # an explicit text attribute converts CRLF whatever the index holds: git sees a change
+    ("racy-crlf-then-text-attribute", "printf 'a\\r\\nb\\r\\n' > crlf.txt && git add crlf.txt && "
+     "git commit -qm c && echo '*.txt text' > .gitattributes && git add .gitattributes && "
+     "git commit -qm t && m=$(stat -c %y crlf.txt); touch -d \"$m\" .git/index", False),
+    ("racy-crlf-autocrlf", "printf 'a\\r\\n' > crlf.txt && git add crlf.txt && "
+     "git commit -qm c && git config core.autocrlf true && m=$(stat -c %y crlf.txt); "
+     "touch -d \"$m\" .git/index", False),
     ("intent-to-add", "echo i > ita.txt; git add -N ita.txt", False),
     ("ignorecase-config", "git config core.ignorecase true", False),
 ]
+
+
+# Conversions git applies before hashing a file where the stat data cannot decide (a clean
+# filter, ident, working-tree-encoding, CRLF rules in a nested attributes file): hashing the
+# file as it is could call it clean, so the proof gives up and the exact path refuses.
+CONVERSION_CASES: list[tuple[str, str]] = [
+    ("racy-clean-filter", "git config filter.up.clean 'tr a-z A-Z' && "
+     "echo '*.txt filter=up' > .git/info/attributes && "
+     "m=$(stat -c %y a.txt); touch -d \"$m\" .git/index"),
+    ("racy-ident", "printf '$Id: x $\\n' > id.txt && git add id.txt && git commit -qm i && "
+     "echo 'id.txt ident' > .gitattributes && git add .gitattributes && git commit -qm a && "
+     "m=$(stat -c %y id.txt); touch -d \"$m\" .git/index"),
+    ("racy-working-tree-encoding", "echo 'a.txt working-tree-encoding=UTF-16' > "
+     ".git/info/attributes && m=$(stat -c %y a.txt); touch -d \"$m\" .git/index"),
+    ("racy-filter-in-subfolder", "echo '*.txt filter=up' > dir/sub/.gitattributes && "
+     "git add dir && git commit -qm f && git config filter.up.clean 'tr a-z A-Z' && "
+     "m=$(stat -c %y dir/sub/c.txt); touch -d \"$m\" .git/index"),
+    ("racy-crlf-text-in-subfolder", "printf 'a\\r\\n' > dir/crlf.txt && git add dir && "
+     "git commit -qm c && echo '*.txt text' > dir/.gitattributes && git add dir/.gitattributes && "
+     "git commit -qm t && m=$(stat -c %y dir/crlf.txt); touch -d \"$m\" .git/index"),
+]
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, id=i) for i, s in CONVERSION_CASES])
+def test_conversions_are_refused_not_guessed(repo: Path, script: str) -> None:
+    sh(repo, script)
+    if "working-tree-encoding" not in script:  # (that one git decodes back to the same)
+        assert git_porcelain(repo)  # git converts, and so sees a change
+    assert not proven_clean(discover(str(repo)))
+    with pytest.raises(AyjntError, match="cannot tell whether it is modified"):
+        status(discover(str(repo)))
 
 
 @pytest.mark.parametrize(("script", "expected"),
@@ -301,3 +351,52 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
     assert forks == [1]
     assert tree_hashes(repo) == before
     assert status(discover(str(repo))).clean is (dirty is None) is (git_porcelain(repo) == [])
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    pytest.param("", True, id="clean"),
+    pytest.param("echo x >> sm/f", False, id="modified-inside"),
+    pytest.param("echo u > sm/u", False, id="untracked-inside"),
+    pytest.param("cd sm && git commit -q --allow-empty -m y", False, id="new-commit"),
+    pytest.param("cd sm && m=$(stat -c %y f) && touch -d \"$m\" $(git rev-parse --git-dir)/index",
+                 True, id="racy-inside"),
+    pytest.param("git config submodule.sm.ignore all && echo x >> sm/f", False,
+                 id="ignore-all-and-dirty"),  # git says clean; the proof checks more than git
+    pytest.param("git submodule deinit -q -f sm", True, id="not-checked-out"),
+    pytest.param("git submodule deinit -q -f sm && echo j > sm/j", False,
+                 id="not-checked-out-with-files"),  # git says clean; the proof gives up
+    pytest.param("rm -rf sm && echo f > sm", False, id="file-instead"),
+])
+def test_fast_proof_with_a_submodule(repo: Path, tmp_path: Path, script: str,
+                                     expected: bool) -> None:
+    sub = tmp_path / "subsrc"
+    sub.mkdir()
+    sh(sub, "git init -q -b main .; echo 1 > f; git add f; git commit -qm s")
+    sh(repo, f"git -c protocol.file.allow=always submodule add -q {sub} sm; "
+               "git commit -qm sm")
+    sh(repo, script)
+    theirs = git_porcelain(repo)
+    proven = proven_clean(discover(str(repo)))
+    assert not (proven and theirs), "the fast proof said clean where git sees changes"
+    assert proven is expected
+    if "ignore all" not in script:  # (the exact path does not read submodule.<name>.ignore)
+        assert status(discover(str(repo))).lines == theirs
+
+
+@pytest.mark.parametrize("worker", ["works", "never-starts"])
+@pytest.mark.parametrize("dirty", [None, "f000.txt", "f199.txt"])
+def test_racy_entries_hashed_by_the_worker_too(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                              dirty: str | None, worker: str) -> None:
+    """Every entry racily clean (the index as old as the first file): each is hashed, in the
+    worker's chunks as in the parent's, and one changed file of the same size is found."""
+    sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
+             "git commit -qm many")
+    if dirty:
+        sh(repo, f"m=$(stat -c %y {dirty}); echo XY > {dirty}; touch -d \"$m\" {dirty}")
+    sh(repo, "m=$(stat -c %y f000.txt); touch -d \"$m\" .git/index")
+    forks = forced_fork(monkeypatch, 16)
+    if worker == "never-starts":
+        monkeypatch.setattr(cleanproof._Worker, "_work", classmethod(lambda *_: None))
+    assert proven_clean(discover(str(repo))) is (dirty is None)
+    assert forks == [1]
+    assert (git_porcelain(repo) == []) is (dirty is None)
