@@ -205,8 +205,9 @@ class CommitGraphWalker:
             for folder, _, files in os.walk(root):
                 rel = os.path.relpath(folder, root)
                 names.update(f if rel == "." else f"{rel}/{f}" for f in files)
-        packed = self.repo._packed_refs()
-        names.update(n[len("refs/replace/"):] for n in packed if n.startswith("refs/replace/"))
+        if b" refs/replace/" in self.repo.packed_refs_text():
+            names.update(n[len("refs/replace/"):] for n in self.repo._packed_refs()
+                          if n.startswith("refs/replace/"))
         out: dict[bytes, bytes] = {}
         for name in names:
             target = self.repo.ref_sha("refs/replace/" + name)
