@@ -155,6 +155,10 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
     commits = int(git(work, "rev-list", "--count", tip))
     print(f"\n### {name}: {files:,} files, {commits:,} commits (branch {branch})")
     py = [sys.executable, "-c", FACTS]
+    floor, git_floor = paired_ms(proc([sys.executable, "-c", "pass"], work),
+                                 proc(["git", "rev-parse", "HEAD"], work), runs)
+    print(f"\nstart-up floors: `python -c pass` {floor:.1f} ms, `git rev-parse HEAD` "
+          f"{git_floor:.1f} ms")
     if "ahead" in parts:
         for with_graph in (False, True):
             graph(work, with_graph)
