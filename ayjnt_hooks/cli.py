@@ -200,9 +200,37 @@ def cmd_install(args: argparse.Namespace) -> int:
     from .rawhooks import install, uninstall
 
     cwd: str = args.cwd
+    # --merge-driver alone touches only the driver; plain `uninstall` removes hooks and driver
+    hooks: Sequence[str] = args.hook or ()
+    skip_hooks = args.merge_driver and not hooks
     if args.command == "install":
-        return guarded(lambda: install(cwd, args.hook or (), args.force))
-    return guarded(lambda: uninstall(cwd, args.hook or ()))
+        code = 0 if skip_hooks else guarded(lambda: install(cwd, hooks, args.force))
+        if args.merge_driver and code == 0:
+            from .mergedriver import install as install_driver
+
+            code = guarded(lambda: install_driver(cwd))
+        return code
+    code = 0 if skip_hooks else guarded(lambda: uninstall(cwd, hooks))
+    if (args.merge_driver or not args.hook) and code == 0:
+        from .mergedriver import uninstall as uninstall_driver
+
+        code = guarded(lambda: uninstall_driver(cwd))
+    return code
+
+
+def cmd_rebase_lockfile(args: argparse.Namespace) -> int:
+    from .rebaselockfile import run
+
+    cwd: str = args.cwd
+    return guarded(lambda: run(cwd, onto=args.onto, check=args.check, json_mode=args.json,
+                               fix_deletions=args.fix_deletions), json_mode=args.json)
+
+
+def cmd_merge_driver(args: argparse.Namespace) -> int:
+    from .mergedriver import merge
+
+    code = guarded(lambda: merge(args.base, args.ours, args.theirs, args.pathname))
+    return 1 if code else 0  # git reads any non-zero as "conflict"
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
@@ -248,7 +276,8 @@ def help_width() -> int:
 
 
 COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "check", "pre-commit",
-            "pre-push", "hook-impl", "install", "uninstall", "ledger")
+            "pre-push", "hook-impl", "install", "uninstall", "ledger", "rebase-lockfile",
+            "merge-driver")
 
 
 def add_fix_flags(p: argparse.ArgumentParser) -> None:
@@ -345,6 +374,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p.add_argument("--force", action="store_true",
                            help="replace a hook we did not write (kept as <hook>.legacy and "
                                 "run first)")
+        p.add_argument("--merge-driver", action="store_true",
+                       help="the lockfile merge driver (repo config + .gitattributes); "
+                            "alone, only the driver")
         p.set_defaults(func=cmd_install)
 
     if wanted("ledger"):
@@ -360,6 +392,32 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                                         "HEAD)")
         p.add_argument("--json", action="store_true", help="show: one JSON object on stdout")
         p.set_defaults(func=cmd_ledger)
+
+    if wanted("rebase-lockfile"):
+        p = command("rebase-lockfile",
+                    "rewrite .ayjnt/migrations.json as REF's entries plus the one entry "
+                    "`ayjnt build` appends for the working tree")
+        p.add_argument("--onto", metavar="REF",
+                       help="the history to keep (default: the side of a merge the remote "
+                            "has, HEAD in a rebase or cherry-pick, else the branch's upstream, "
+                            "origin/HEAD, origin/main)")
+        p.add_argument("--cwd", type=existing_dir, help="the ayjnt project folder")
+        p.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 when a rebase is needed")
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.add_argument("--fix-deletions", action="store_true",
+                       help="also write class deletions (destroys storage on deploy)")
+        p.set_defaults(func=cmd_rebase_lockfile)
+
+    if wanted("merge-driver"):
+        p = command("merge-driver",
+                    "what git runs as the ayjnt-lockfile merge driver (base, ours, theirs, path)")
+        p.add_argument("base")
+        p.add_argument("ours")
+        p.add_argument("theirs")
+        p.add_argument("pathname")
+        p.add_argument("--cwd", type=existing_dir)
+        p.set_defaults(func=cmd_merge_driver)
     return parser
 
 

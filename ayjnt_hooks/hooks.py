@@ -208,8 +208,8 @@ def check_lockfile(target: Target, *, from_ref: str | None = None,
         text = block("ayjnt-lockfile", f"{lock_name} in {target.description} contains git "
                       "merge-conflict markers (<<<<<<< / >>>>>>>)",
                       ["A hand-merged lockfile can reorder or drop migrations."],
-                      f"git checkout --theirs {lock_name} (the branch you merged into), then "
-                      "re-run `ayjnt build` and commit the result")
+                      "ayjnt-hooks rebase-lockfile (keeps the remote's entries, renumbers "
+                      f"this branch's after them), then git add {lock_name}")
         return [(Finding(ERROR, "lockfile-conflict", "merge-conflict markers", lock_name), text)]
     try:
         lock = lf.parse_lockfile(data, lock_name)
@@ -347,8 +347,8 @@ def rebase_fix(remote: str, remote_branch: str | None, lock_name: str) -> str:
         fetch, ref = f"git fetch {remote} {branch} && git rebase FETCH_HEAD", "FETCH_HEAD"
     else:
         fetch, ref = f"git fetch {remote} && git rebase {remote}/{branch}", f"{remote}/{branch}"
-    return (f"{fetch}; on the lockfile conflict take the remote's (git checkout {ref} -- "
-            f"{lock_name}), re-run `ayjnt build`, `git add {lock_name}`, `git rebase "
+    return (f"{fetch}; on the lockfile conflict run `ayjnt-hooks rebase-lockfile` (it keeps "
+            f"{ref}'s entries and renumbers yours), `git add {lock_name}`, `git rebase "
             "--continue`, then push again")
 
 

@@ -279,8 +279,8 @@ def test_rewrite_shows_the_differing_fields_and_the_branch(
     rows = [line.split() for line in out.splitlines()]
     assert ["field", "the", "remote", "the", "push"] in rows
     assert ["timestamp", f'"{was}"', '"2030-01-01T00:00:00.000Z"'] in rows
-    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict take " \
-           "the remote's (git checkout origin/feat -- .ayjnt/migrations.json)" in out
+    assert "fix: git fetch origin && git rebase origin/feat; on the lockfile conflict run " \
+           "`ayjnt-hooks rebase-lockfile` (it keeps origin/feat's entries" in out
     monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", str(tmp_path / "origin.git"))
     assert f"git fetch {tmp_path / 'origin.git'} feat && git rebase FETCH_HEAD" in \
         run(capsys, "check-lockfile")[1]

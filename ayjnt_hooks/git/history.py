@@ -317,6 +317,13 @@ class CommitGraphWalker:
                 raise self._broken(node)
         return found
 
+    def oid(self, node: int) -> str:
+        """The commit id (hex) of a node."""
+        graph = self.graph
+        size = graph.count if graph is not None else 0
+        return (graph.oid(node) if graph is not None and node < size
+                else self._oids[node - size]).hex()
+
     def _broken(self, node: int) -> AyjntError:
         graph = self.graph
         size = graph.count if graph is not None else 0

@@ -1,0 +1,197 @@
+"""An integration in progress (merge, rebase, cherry-pick, revert, am) and the history facts
+``rebase-lockfile`` needs: merge bases, ancestry, a branch's upstream, unmerged index entries.
+
+Read-only, like the rest of ``git/``: the state comes from the files git leaves in the git dir
+(``MERGE_HEAD``, ``rebase-merge/``, ``rebase-apply/``, ``CHERRY_PICK_HEAD``, ``REVERT_HEAD``,
+``REBASE_HEAD``), exactly as ``git status`` reads them.
+"""
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from .history import CommitGraphWalker
+from .repo import Repo
+
+MERGE, REBASE, CHERRY_PICK, REVERT, AM = "merge", "rebase", "cherry-pick", "revert", "am"
+CONTINUE = {MERGE: "git merge --continue", REBASE: "git rebase --continue",
+            CHERRY_PICK: "git cherry-pick --continue", REVERT: "git revert --continue",
+            AM: "git am --continue"}
+
+
+class Operation(NamedTuple):
+    kind: str | None  # one of the constants above; None: nothing in progress
+    head: str | None  # HEAD's commit
+    other: str | None  # MERGE_HEAD / REBASE_HEAD / CHERRY_PICK_HEAD / REVERT_HEAD
+    onto: str | None  # a rebase's onto commit
+    branch: str | None  # the branch being worked on (a rebase's head-name), short name
+
+    @property
+    def continue_command(self) -> str | None:
+        return CONTINUE.get(self.kind or "")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return f.read().strip() or None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def pseudo_ref(repo: Repo, name: str) -> str | None:
+    """``MERGE_HEAD`` and friends: per-worktree files whose first line is a sha."""
+    text = _read(os.path.join(repo.gitdir, name))
+    if text is None:
+        return None
+    first = text.split("\n", 1)[0].split()[0]
+    return first if len(first) == 40 else None
+
+
+def _short(ref: str | None) -> str | None:
+    if ref is None or not ref.startswith("refs/heads/"):
+        return None
+    return ref[len("refs/heads/"):]
+
+
+def current_branch(repo: Repo) -> str | None:
+    chain, _ = repo.resolve("HEAD")
+    return _short(chain[-1]) if len(chain) > 1 else None
+
+
+def operation(repo: Repo) -> Operation:
+    head = repo.ref_sha("HEAD")
+    for folder in ("rebase-merge", "rebase-apply"):
+        where = os.path.join(repo.gitdir, folder)
+        if not os.path.isdir(where):
+            continue
+        if folder == "rebase-apply" and os.path.exists(os.path.join(where, "applying")):
+            return Operation(AM, head, None, None, current_branch(repo))
+        onto = _read(os.path.join(where, "onto"))
+        other = pseudo_ref(repo, "REBASE_HEAD") or _stopped_commit(where)
+        branch = _short(_read(os.path.join(where, "head-name")))
+        return Operation(REBASE, head, other, onto, branch)
+    for name, kind in (("MERGE_HEAD", MERGE), ("CHERRY_PICK_HEAD", CHERRY_PICK),
+                       ("REVERT_HEAD", REVERT)):
+        sha = pseudo_ref(repo, name)
+        if sha is not None:
+            return Operation(kind, head, sha, None, current_branch(repo))
+    return Operation(None, head, None, None, current_branch(repo))
+
+
+def rebase_in_progress(repo: Repo) -> bool:
+    """True while git replays commits (also inside a merge driver it runs)."""
+    return any(os.path.isdir(os.path.join(repo.gitdir, d))
+               for d in ("rebase-merge", "rebase-apply"))
+
+
+def _stopped_commit(where: str) -> str | None:
+    stopped = _read(os.path.join(where, "stopped-sha"))
+    if stopped:
+        return stopped
+    done = _read(os.path.join(where, "done"))
+    for line in reversed((done or "").split("\n")):
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("pick", "p", "edit", "e", "reword", "r"):
+            return parts[1] if len(parts[1]) == 40 else None
+    return None
+
+
+# ------------------------------------------------------------------ history
+
+def parents(repo: Repo, sha: str) -> tuple[str, ...]:
+    walker = CommitGraphWalker(repo)
+    return tuple(walker.oid(p) for p in walker.parents(walker.node(bytes.fromhex(sha))))
+
+
+def _ancestor_nodes(walker: CommitGraphWalker, sha: str) -> set[int]:
+    seen: set[int] = set()
+    todo = [walker.node(bytes.fromhex(sha))]
+    while todo:
+        top = todo.pop()
+        if top not in seen:
+            seen.add(top)
+            todo.extend(walker.parents(top))
+    return seen
+
+
+def ancestors(repo: Repo, sha: str) -> set[str]:
+    """Every commit reachable from ``sha`` (itself included)."""
+    walker = CommitGraphWalker(repo)
+    return {walker.oid(n) for n in _ancestor_nodes(walker, sha)}
+
+
+def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
+    """``git merge-base --all a b``: common ancestors that are no ancestor of another one."""
+    walker = CommitGraphWalker(repo)
+    common = _ancestor_nodes(walker, a) & _ancestor_nodes(walker, b)
+    below = {p for c in common for p in walker.parents(c)}
+    return sorted(walker.oid(n) for n in common - below)
+
+
+def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
+    walker = CommitGraphWalker(repo)
+    return walker.node(bytes.fromhex(ancestor)) in _ancestor_nodes(walker, descendant)
+
+
+# ------------------------------------------------------------------ refs
+
+def upstream_ref(repo: Repo, branch: str) -> str | None:
+    """The remote-tracking ref ``branch.<b>.remote``/``branch.<b>.merge`` name (``@{u}``)."""
+    remote = repo.config_get("branch", "remote", branch)
+    merge = repo.config_get("branch", "merge", branch)
+    if not remote or not merge:
+        return None
+    if remote == ".":
+        return merge
+    short = merge[len("refs/heads/"):] if merge.startswith("refs/heads/") else merge
+    return f"refs/remotes/{remote}/{short}"
+
+
+def short_ref(ref: str) -> str:
+    for prefix in ("refs/remotes/", "refs/heads/", "refs/tags/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
+def candidate_refs(repo: Repo, branch: str | None, *, mainline_first: bool,
+                   with_upstream: bool = True) -> list[tuple[str, str]]:
+    """(label, sha) of the refs whose history counts as published, each commit once.
+
+    ``rebase-lockfile``'s default REF order is the branch's upstream, then ``origin/HEAD``,
+    then ``origin/main``; deciding which side of a merge the remote has asks the mainline
+    first (a feature branch's own upstream holds both sides after it merged main once)."""
+    upstream = upstream_ref(repo, branch) if branch and with_upstream else None
+    remote = (repo.config_get("branch", "remote", branch) if branch else None) or "origin"
+    mainline = [f"refs/remotes/{r}/{n}" for r in dict.fromkeys((remote, "origin"))
+                for n in ("HEAD", "main")]
+    names = [*mainline, upstream] if mainline_first else [upstream, *mainline]
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name in names:
+        if name is None:
+            continue
+        sha = repo.ref_sha(name)
+        if sha is None or sha in seen:
+            continue
+        seen.add(sha)
+        label = short_ref(name)
+        if label.endswith("/HEAD"):
+            chain, _ = repo.resolve(name)
+            label = short_ref(chain[-1])
+        out.append((label, sha))
+    return out
+
+
+# ------------------------------------------------------------------ the index
+
+def unmerged_entries(repo: Repo, prefixes: tuple[str, ...]) -> dict[str, dict[int, str]]:
+    """Paths under ``prefixes`` with conflict stages: {path: {stage: blob sha}}."""
+    from .index import read_index
+
+    out: dict[str, dict[int, str]] = {}
+    for e in read_index(repo.index_file, prefixes).entries:
+        if e.stage and e.path.startswith(prefixes):
+            out.setdefault(e.path, {})[e.stage] = e.sha
+    return out
