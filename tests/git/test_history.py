@@ -347,14 +347,3 @@ def test_missing_commit_is_a_clear_error(clone: Path) -> None:
         branch_facts(discover(str(clone)))
     assert sh(clone, "git rev-list --count origin/main..HEAD", check=False).returncode != 0
 
-
-def test_packed_ref_lookup_equals_a_full_parse(clone: Path) -> None:
-    """``Repo._packed_ref`` finds one name with ``bytes.find``; it must agree with parsing
-    every line, for names that are prefixes, suffixes or peeled tags of others."""
-    sh(clone, "git tag -a -m t v1 && git tag v1.0 && git branch feature && git branch feat && "
-              "git tag refs/heads/x && git pack-refs --all")
-    repo = discover(str(clone))
-    names = list(repo._packed_refs())
-    assert len(names) >= 6
-    for name in [*names, "refs/heads/fea", "refs/tags/v", "x", "refs/heads/x", "v1"]:
-        assert repo._packed_ref(name) == repo._packed_refs().get(name), name
