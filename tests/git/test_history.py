@@ -346,4 +346,3 @@ def test_missing_commit_is_a_clear_error(clone: Path) -> None:
     with pytest.raises(AyjntError, match=f"commit {parent} is missing or corrupt"):
         branch_facts(discover(str(clone)))
     assert sh(clone, "git rev-list --count origin/main..HEAD", check=False).returncode != 0
-
