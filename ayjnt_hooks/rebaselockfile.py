@@ -55,11 +55,11 @@ def _blob_lock(repo: Repo, sha: str, shown: str) -> lf.Lockfile:
 
 
 def resolve_rev(repo: Repo, spec: str) -> str | None:
-    from .git.mergestate import pseudo_ref
+    from .git.mergestate import expand_short_id, pseudo_ref
 
     if spec in PSEUDO_REFS and spec != "HEAD":
         return pseudo_ref(repo, spec)
-    return repo.rev_parse(spec)
+    return repo.rev_parse(spec) or expand_short_id(repo, spec)
 
 
 def _base_of(repo: Repo, a: str, b: str, prefix: str) -> lf.Lockfile | None:
@@ -137,7 +137,7 @@ def find_setup(repo: Repo, op: Operation, prefix: str, onto: str | None,
                     f"HEAD (the history this rebase has built so far) has a lockfile that "
                     f"changes entries of {op.onto[:7]}, the commit the rebase started onto: "
                     "an earlier step was resolved by hand.",
-                    hint=f"ayjnt-hooks rebase-lockfile --onto {op.onto[:7]} (keeps "
+                    hint=f"ayjnt-hooks rebase-lockfile --onto {op.onto} (keeps "
                          f"{op.onto[:7]}'s entries and re-derives the rest), or "
                          "git rebase --abort")
         return Setup(Side(head_lock, "HEAD", head), branch, base, False)

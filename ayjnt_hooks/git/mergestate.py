@@ -48,6 +48,23 @@ def pseudo_ref(repo: Repo, name: str) -> str | None:
     return first if len(first) == 40 else None
 
 
+def expand_short_id(repo: Repo, spec: str) -> str | None:
+    """The one object whose id starts with ``spec`` (4 to 39 hex digits), as git accepts an
+    abbreviated commit; None when none or several match."""
+    text = spec.lower()
+    if not 4 <= len(text) < 40 or any(c not in "0123456789abcdef" for c in text):
+        return None
+    iter_prefix = getattr(repo.objects, "iter_prefix", None)  # (dulwich 0.24 has none)
+    if iter_prefix is None:
+        return None
+    found: list[str] = []
+    for oid in iter_prefix(text.encode()):  # dulwich: loose objects and packs
+        found.append(oid.decode() if isinstance(oid, bytes) else str(oid))
+        if len(found) > 1:
+            return None
+    return found[0] if found else None
+
+
 def _short(ref: str | None) -> str | None:
     if ref is None or not ref.startswith("refs/heads/"):
         return None
@@ -68,7 +85,7 @@ def operation(repo: Repo) -> Operation:
         if folder == "rebase-apply" and os.path.exists(os.path.join(where, "applying")):
             return Operation(AM, head, None, None, current_branch(repo))
         onto = _read(os.path.join(where, "onto"))
-        other = pseudo_ref(repo, "REBASE_HEAD") or _stopped_commit(where)
+        other = pseudo_ref(repo, "REBASE_HEAD")  # written when a step stops
         branch = _short(_read(os.path.join(where, "head-name")))
         return Operation(REBASE, head, other, onto, branch)
     for name, kind in (("MERGE_HEAD", MERGE), ("CHERRY_PICK_HEAD", CHERRY_PICK),
@@ -83,18 +100,6 @@ def rebase_in_progress(repo: Repo) -> bool:
     """True while git replays commits (also inside a merge driver it runs)."""
     return any(os.path.isdir(os.path.join(repo.gitdir, d))
                for d in ("rebase-merge", "rebase-apply"))
-
-
-def _stopped_commit(where: str) -> str | None:
-    stopped = _read(os.path.join(where, "stopped-sha"))
-    if stopped:
-        return stopped
-    done = _read(os.path.join(where, "done"))
-    for line in reversed((done or "").split("\n")):
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] in ("pick", "p", "edit", "e", "reword", "r"):
-            return parts[1] if len(parts[1]) == 40 else None
-    return None
 
 
 # ------------------------------------------------------------------ history
