@@ -177,6 +177,34 @@ def test_literal_result_of_the_classic_case(tmp_path: Path) -> None:
     assert stamps[2] == json.loads(w.git("show", f"b:{LOCK}"))["migrations"][1]["timestamp"]
 
 
+def test_literal_result_move_then_rename(tmp_path: Path) -> None:
+    """A moved a folder (classes only: `chat` re-keyed to `talk`, appended last, §2.5 step 1);
+    B renamed NotesAgent (v2 renamed_classes, the key keeps its place, §2.5 step 4). Written
+    out by hand from the reference rules."""
+    w = World(tmp_path, driver=False)
+    w.branch("a", "move", 0)
+    w.branch("b", "rename", 1)
+    w.land("a", "merge")
+    w.land("b", "merge")
+    stamps = [m["timestamp"] for m in json.loads((w.work / LOCK).read_text())["migrations"]]
+
+    def block(key: str, cls: str) -> str:
+        return (f'    "{key}": {{\n      "agentId": "{key}",\n      "className": "{cls}",\n'
+                '      "firstTag": "v1"\n    }')
+
+    expected = ('{\n  "version": 1,\n  "migrations": [\n    {\n      "tag": "v1",\n'
+                f'      "timestamp": "{stamps[0]}",\n      "new_sqlite_classes": [\n'
+                '        "AdminAgent",\n        "ChatAgent",\n        "DocsAgent",\n'
+                '        "NotesAgent"\n      ]\n    },\n    {\n      "tag": "v2",\n'
+                f'      "timestamp": "{stamps[1]}",\n      "renamed_classes": [\n        {{\n'
+                '          "from": "NotesAgent",\n          "to": "MemoAgent"\n        }\n'
+                '      ]\n    }\n  ],\n  "classes": {\n'
+                + ",\n".join((block("admin_v1", "AdminAgent"), block("docs", "DocsAgent"),
+                               block("notes", "MemoAgent"), block("talk", "ChatAgent")))
+                + "\n  }\n}\n")
+    assert (w.work / LOCK).read_text() == expected
+
+
 def test_check_writes_nothing(tmp_path: Path) -> None:
     w = World(tmp_path, driver=False)
     w.branch("a", "add", 0)
