@@ -205,13 +205,12 @@ def _published_conflicts(repo: Repo, op: Operation, prefix: str, chosen: str, he
                          result: lf.Lockfile) -> list[tuple[str, lf.Lockfile]]:
     """Mainline refs (origin/HEAD, origin/main) HEAD contains whose entries the result would
     renumber: a feature branch's own upstream may be renumbered, the mainline never."""
-    from .git.mergestate import ancestors, candidate_refs
+    from .git.mergestate import candidate_refs, is_ancestor
 
-    mine = ancestors(repo, head)
     out = []
     for label, sha in candidate_refs(repo, op.branch, mainline_first=True,
                                      with_upstream=False):
-        if sha == chosen or sha not in mine:
+        if sha == chosen or not is_ancestor(repo, sha, head):
             continue
         lock = lock_at(repo, sha, prefix, label)
         if own_entries(lock["migrations"], result["migrations"]) is None:
@@ -249,9 +248,8 @@ def run(cwd: str, *, onto: str | None, check: bool, json_mode: bool,
     prefix = project_prefix(repo, cwd)
     lock_name = f"{prefix}/{lf.LOCKFILE_PATH}" if prefix else lf.LOCKFILE_PATH
     op = operation(repo)
-    unmerged = unmerged_entries(repo, ("",))
-    engine_unmerged = [p for p in unmerged if p != lock_name
-                       and p.startswith(engine_paths(prefix))]
+    unmerged = unmerged_entries(repo, engine_paths(prefix))
+    engine_unmerged = [p for p in unmerged if p != lock_name]
     if engine_unmerged:
         first = engine_unmerged[0]
         raise AyjntError(f"{first} still has merge conflicts: the agents must be resolved "

@@ -109,34 +109,107 @@ def parents(repo: Repo, sha: str) -> tuple[str, ...]:
     return tuple(walker.oid(p) for p in walker.parents(walker.node(bytes.fromhex(sha))))
 
 
-def _ancestor_nodes(walker: CommitGraphWalker, sha: str) -> set[int]:
+class _Levels:
+    """Topological levels (the commit-graph's generation numbers, extended to the commits
+    written after it). A commit can only reach commits of a lower level, which bounds every
+    walk below; without a usable commit-graph there are none, and walks go all the way."""
+
+    def __init__(self, walker: CommitGraphWalker) -> None:
+        self.walker = walker
+        graph = walker.graph
+        self._graph = graph
+        self._size = graph.count if graph is not None else 0
+        self._extra: dict[int, int] = {}
+        self.usable = graph is not None and self._size > 0 and graph.generation(0) > 0
+
+    def __call__(self, node: int) -> int:
+        if node < self._size:
+            assert self._graph is not None
+            return self._graph.generation(node)
+        stack = [node]
+        while stack:
+            top = stack[-1]
+            if top in self._extra:
+                stack.pop()
+                continue
+            parents = self.walker.parents(top)
+            missing = [p for p in parents if p >= self._size and p not in self._extra]
+            if missing:
+                stack.extend(missing)
+                continue
+            self._extra[top] = 1 + max((self(p) for p in parents), default=0)
+            stack.pop()
+        return self._extra[node]
+
+
+def _reaches(walker: CommitGraphWalker, levels: _Levels, start: int, target: int) -> bool:
+    floor = levels(target) if levels.usable else 0
     seen: set[int] = set()
-    todo = [walker.node(bytes.fromhex(sha))]
+    todo = [start]
+    while todo:
+        top = todo.pop()
+        if top == target:
+            return True
+        if top in seen or (levels.usable and levels(top) <= floor):
+            continue
+        seen.add(top)
+        todo.extend(walker.parents(top))
+    return False
+
+
+def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
+    """``git merge-base --is-ancestor``: exact (pruned by generation numbers when a
+    commit-graph has them)."""
+    walker = CommitGraphWalker(repo)
+    return _reaches(walker, _Levels(walker), walker.node(bytes.fromhex(descendant)),
+                    walker.node(bytes.fromhex(ancestor)))
+
+
+_ONE, _TWO, _STALE = 1, 2, 4
+
+
+def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
+    """``git merge-base --all a b``: git's paint-down-to-common, in generation order (exact;
+    without generation numbers the two ancestor sets are compared whole)."""
+    import heapq
+
+    walker = CommitGraphWalker(repo)
+    levels = _Levels(walker)
+    na, nb = walker.node(bytes.fromhex(a)), walker.node(bytes.fromhex(b))
+    if na == nb:
+        return [a]
+    if not levels.usable:
+        common = _all_ancestors(walker, na) & _all_ancestors(walker, nb)
+        below = {p for c in common for p in walker.parents(c)}
+        return sorted(walker.oid(n) for n in common - below)
+    flags = {na: _ONE, nb: _TWO}
+    heap = [(-levels(na), na), (-levels(nb), nb)]
+    found: list[int] = []
+    while any(not flags[n] & _STALE for _, n in heap):
+        _, node = heapq.heappop(heap)
+        f = flags[node]
+        if f & (_ONE | _TWO) == _ONE | _TWO and not f & _STALE:
+            found.append(node)
+            f = flags[node] = f | _STALE
+        for p in walker.parents(node):
+            before = flags.get(p, 0)
+            if before | f != before:
+                flags[p] = before | f
+                heapq.heappush(heap, (-levels(p), p))
+    bases = [n for n in found
+             if not any(o != n and _reaches(walker, levels, o, n) for o in found)]
+    return sorted(walker.oid(n) for n in bases)
+
+
+def _all_ancestors(walker: CommitGraphWalker, start: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [start]
     while todo:
         top = todo.pop()
         if top not in seen:
             seen.add(top)
             todo.extend(walker.parents(top))
     return seen
-
-
-def ancestors(repo: Repo, sha: str) -> set[str]:
-    """Every commit reachable from ``sha`` (itself included)."""
-    walker = CommitGraphWalker(repo)
-    return {walker.oid(n) for n in _ancestor_nodes(walker, sha)}
-
-
-def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
-    """``git merge-base --all a b``: common ancestors that are no ancestor of another one."""
-    walker = CommitGraphWalker(repo)
-    common = _ancestor_nodes(walker, a) & _ancestor_nodes(walker, b)
-    below = {p for c in common for p in walker.parents(c)}
-    return sorted(walker.oid(n) for n in common - below)
-
-
-def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
-    walker = CommitGraphWalker(repo)
-    return walker.node(bytes.fromhex(ancestor)) in _ancestor_nodes(walker, descendant)
 
 
 # ------------------------------------------------------------------ refs
