@@ -91,6 +91,42 @@ def header(title: str) -> None:
     print(f"|{'-' * 54}|{'-' * 12}|{'-' * 39}|-------|--------|")
 
 
+def _pre_issue11_key(s: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The sort key before issue #11 (right for printable ASCII only): the reference."""
+    import unicodedata
+
+    order = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+    primary_of = {c: i for i, c in enumerate(order)}
+    primary: list[int] = []
+    secondary: list[int] = []
+    for c in s:
+        base = unicodedata.normalize("NFD", c)[0].lower() if not c.isascii() else c.lower()
+        primary.append(primary_of.get(base, 1000 + ord(base)))
+        secondary.append(0 if c.isascii() else ord(c))
+    return tuple(primary), tuple(secondary), tuple(1 if c.isupper() else 0 for c in s)
+
+
+def collation(runs: int) -> None:
+    from ayjnt_hooks.engine.collation import sort_key
+
+    routes = [f"/g{i % 10}/Agent-{i:04d}_x" for i in range(1000)]
+    ours, ref = paired_ms(lambda: sorted(routes, key=sort_key),
+                          lambda: sorted(routes, key=_pre_issue11_key), runs)
+    row("sort 1,000 ASCII route paths (in-process)", ours, ref, "pre-#11 ASCII-only key",
+        "≤ 1x")
+    accented = [f"/g{i % 10}/Agént-{i:04d}_ß" for i in range(1000)]
+    sort_key("é")  # the table, loaded once per process
+    ours, ref = paired_ms(lambda: sorted(accented, key=sort_key),
+                          lambda: sorted(accented, key=_pre_issue11_key), runs)
+    row("sort 1,000 non-ASCII route paths (in-process)", ours, ref, "pre-#11 key (wrong)", "-")
+    load, floor = paired_ms(
+        proc([sys.executable, "-c", "from ayjnt_hooks.engine.collation import sort_key; "
+              "sort_key('é')"], "."),
+        proc([sys.executable, "-c", "from ayjnt_hooks.engine.collation import sort_key"], "."),
+        runs)
+    row("first non-ASCII key: loading collation.bin", load - floor, None, "", "-")
+
+
 def engine(runs: int) -> None:
     from ayjnt_hooks.engine import lockfile as lf
     from ayjnt_hooks.engine.scan import scan
@@ -119,6 +155,7 @@ def engine(runs: int) -> None:
                                 proc([sys.executable, "-c", "pass"], small), runs)
         row("`ayjnt-hooks migrate`, 20 agents (whole process)", ours, floor,
             "(python -c pass)", "≤ 120 ms")
+    collation(runs)
 
 
 def git_state(runs: int) -> None:
