@@ -11,7 +11,7 @@ import pytest
 from ayjnt_hooks.engine import lockfile as lf
 from ayjnt_hooks.engine.rebase import describe
 
-from .conftest import OLD_DULWICH, agent_src, write_files
+from .conftest import agent_src, write_files
 from .integrate import LOCK, SLOTS, World, build, run_cli
 from .test_rebase_lockfile import run_err
 
@@ -112,8 +112,7 @@ def test_a_rebase_step_resolved_by_hand_is_refused(tmp_path: Path) -> None:
     assert code == 3
     assert f"changes entries of {onto[:7]}, the commit the rebase started onto" in err
     assert f"ayjnt-hooks rebase-lockfile --onto {onto} (keeps" in err
-    short = onto if OLD_DULWICH else onto[:7]  # (abbreviations need dulwich's iter_prefix)
-    code, err = run_err("rebase-lockfile", "--onto", short, "--cwd", str(w.work))
+    code, err = run_err("rebase-lockfile", "--onto", onto[:7], "--cwd", str(w.work))
     assert code == 0, err
     assert _tags(lf.parse_lockfile((w.work / LOCK).read_bytes())) == [
         "v2 (+XrayAgent)", "v3 (+YankeeAgent, +ZuluAgent)"]

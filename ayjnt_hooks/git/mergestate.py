@@ -7,6 +7,7 @@ Read-only, like the rest of ``git/``: the state comes from the files git leaves 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import NamedTuple
 
@@ -50,19 +51,46 @@ def pseudo_ref(repo: Repo, name: str) -> str | None:
 
 def expand_short_id(repo: Repo, spec: str) -> str | None:
     """The one object whose id starts with ``spec`` (4 to 39 hex digits), as git accepts an
-    abbreviated commit; None when none or several match."""
+    abbreviated commit; None when none or several match. Looks in the repository's loose
+    objects and version-2 pack indexes (not in alternates)."""
     text = spec.lower()
     if not 4 <= len(text) < 40 or any(c not in "0123456789abcdef" for c in text):
         return None
-    iter_prefix = getattr(repo.objects, "iter_prefix", None)  # (dulwich 0.24 has none)
-    if iter_prefix is None:
-        return None
-    found: list[str] = []
-    for oid in iter_prefix(text.encode()):  # dulwich: loose objects and packs
-        found.append(oid.decode() if isinstance(oid, bytes) else str(oid))
+    objects = os.path.join(repo.commondir, "objects")
+    found: set[str] = set()
+    with contextlib.suppress(OSError):  # no such fan-out folder: no loose match
+        found.update(text[:2] + name for name in os.listdir(os.path.join(objects, text[:2]))
+                     if (text[:2] + name).startswith(text) and len(name) == 38)
+    try:
+        packs = [n for n in os.listdir(os.path.join(objects, "pack")) if n.endswith(".idx")]
+    except OSError:
+        packs = []
+    for name in packs:
+        found.update(_idx_prefix(os.path.join(objects, "pack", name), text))
         if len(found) > 1:
             return None
-    return found[0] if found else None
+    return found.pop() if len(found) == 1 else None
+
+
+def _idx_prefix(path: str, text: str) -> set[str]:
+    """Ids in a version-2 pack index that start with ``text`` (the fanout table bounds the
+    scan to ids with the same first byte)."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8 + 256 * 4)
+            if head[:8] != b"\377tOc\0\0\0\2" or len(head) < 8 + 1024:
+                return set()
+            first = int(text[:2], 16)
+            low = struct.unpack_from(">I", head, 8 + 4 * (first - 1))[0] if first else 0
+            high = struct.unpack_from(">I", head, 8 + 4 * first)[0]
+            f.seek(8 + 1024 + 20 * low)
+            ids = f.read(20 * (high - low))
+    except OSError:
+        return set()
+    return {h for h in (ids[i:i + 20].hex() for i in range(0, len(ids), 20))
+            if h.startswith(text)}
 
 
 def _short(ref: str | None) -> str | None:
