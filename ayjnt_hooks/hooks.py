@@ -413,6 +413,10 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
         results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
     if which in (LOCKFILE, BOTH):
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
+        if from_ref == ZERO:
+            from_ref = None
+        if from_ref and target.repo is not None:
+            from_ref = _resolve_from_ref(target.repo, from_ref)
         new_branch = stage == PRE_PUSH and not from_ref
         if stage == PRE_PUSH and from_ref and target.repo is not None \
                 and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
@@ -440,6 +444,22 @@ def _wiring_warnings(top: str, project: str) -> list[tuple[Finding, str]]:
                  None, WARNING)
     return [(Finding(WARNING, "lefthook-run-skipped", "a lefthook pre-push `run` command "
                      "is skipped when HEAD has no changed files", "lefthook.yml"), text)]
+
+
+def _resolve_from_ref(repo: Repo, spec: str) -> str:
+    """``$PRE_COMMIT_FROM_REF`` as an object id: pre-commit passes one, a person may pass a
+    name (``HEAD``, ``origin/main``)."""
+    from .git.files import is_hex_oid
+
+    if is_hex_oid(spec.lower()):
+        return spec.lower()
+    sha = repo.rev_parse(spec)
+    if sha is None:
+        raise AyjntError(f"PRE_COMMIT_FROM_REF={spec!r} names no commit in this clone "
+                         f"(expected the remote's object id or a ref name).",
+                         hint="unset it, or pass the remote tip's id: "
+                              "PRE_COMMIT_FROM_REF=$(git rev-parse origin/<branch>)")
+    return sha
 
 
 def report(results: list[tuple[Finding, str]], stage: str, checked: list[str],
