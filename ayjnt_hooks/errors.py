@@ -53,7 +53,19 @@ def _as_javascript_writes(e: UnicodeError) -> tuple[bytes, int]:
 
 
 def internal_error_text(e: Exception) -> str:
-    return f"internal error: {type(e).__name__}: {e}"
+    """``internal error: <type> in <file>:<line> (<function>)`` — the innermost frame of ours.
+    The exception's own text is left out: it may quote the file that broke us (a
+    ``ValueError`` carries the bytes it could not parse)."""
+    import os
+
+    where = ""
+    tb = e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if f"{os.sep}ayjnt_hooks{os.sep}" in code.co_filename:
+            where = f" in {os.path.basename(code.co_filename)}:{tb.tb_lineno} ({code.co_name})"
+        tb = tb.tb_next
+    return f"internal error: {type(e).__name__}{where}"
 
 
 def print_error(err: AyjntError) -> None:

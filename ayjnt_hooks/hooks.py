@@ -413,6 +413,10 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
         results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
     if which in (LOCKFILE, BOTH):
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
+        if from_ref == ZERO:
+            from_ref = None
+        if from_ref and target.repo is not None:
+            from_ref = _resolve_from_ref(target.repo, from_ref)
         new_branch = stage == PRE_PUSH and not from_ref
         if stage == PRE_PUSH and from_ref and target.repo is not None \
                 and os.environ.get("PRE_COMMIT_REMOTE_BRANCH"):
@@ -422,7 +426,40 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
         results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
                                   remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
                                   remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+    if stage == PRE_COMMIT and target.repo is not None and target.repo.worktree:
+        results += _wiring_warnings(target.repo.worktree, target.project)
     return report(results, stage, [target.description], json_mode)
+
+
+def _wiring_warnings(top: str, project: str) -> list[tuple[Finding, str]]:
+    from .managers import LEFTHOOK, lefthook_skippable_push_commands, wiring
+
+    found = lefthook_skippable_push_commands(top)
+    if not found:
+        return []
+    text = block("ayjnt-hooks", "warning: lefthook skips this pre-push gate whenever the "
+                 "checked-out branch has no changed files (`git push origin feat` from a clean "
+                 "main is not checked)", [*found, "", "Use a pre-push script instead:",
+                                          *wiring(LEFTHOOK, project).splitlines()],
+                 None, WARNING)
+    return [(Finding(WARNING, "lefthook-run-skipped", "a lefthook pre-push `run` command "
+                     "is skipped when HEAD has no changed files", "lefthook.yml"), text)]
+
+
+def _resolve_from_ref(repo: Repo, spec: str) -> str:
+    """``$PRE_COMMIT_FROM_REF`` as an object id: pre-commit passes one, a person may pass a
+    name (``HEAD``, ``origin/main``)."""
+    from .git.files import is_hex_oid
+
+    if is_hex_oid(spec.lower()):
+        return spec.lower()
+    sha = repo.rev_parse(spec)
+    if sha is None:
+        raise AyjntError(f"PRE_COMMIT_FROM_REF={spec!r} names no commit in this clone "
+                         f"(expected the remote's object id or a ref name).",
+                         hint="unset it, or pass the remote tip's id: "
+                              "PRE_COMMIT_FROM_REF=$(git rev-parse origin/<branch>)")
+    return sha
 
 
 def report(results: list[tuple[Finding, str]], stage: str, checked: list[str],

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_ruff() -> None:
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "ayjnt_hooks", "tests",
-                           "bench"], cwd=ROOT, capture_output=True, text=True)
+                           "tools", "bench"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

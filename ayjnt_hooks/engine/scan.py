@@ -8,10 +8,10 @@ whitespace set, ``.`` stops at any JS line terminator and multiline ``^`` also m
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import NamedTuple
 
 from ..errors import AyjntError
+from .collation import UnprovenOrder, sort_key
 from .snapshot import MAX_FILE_BYTES, Snapshot, too_large
 
 RESERVED_BINDINGS = ("BROWSER", "LOADER", "AI", "EMAIL", "ASSETS")
@@ -104,26 +104,6 @@ def class_name_to_binding(class_name: str) -> str:
 
 def class_name_to_kebab(class_name: str) -> str:
     return _CAMEL_RE.sub(r"\1-\2", class_name).lower()
-
-
-_COLLATION = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
-_PRIMARY = {c: i for i, c in enumerate(_COLLATION)}
-
-
-def locale_key(s: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """Sort key matching JavaScript ``localeCompare`` (ICU root collation) for ASCII text.
-
-    Primary: ICU's punctuation < digits < letters order, case-folded; secondary: accents (a
-    letter's NFD base decides its primary weight); tertiary: lowercase before uppercase.
-    """
-    primary: list[int] = []
-    secondary: list[int] = []
-    for c in s:
-        base = unicodedata.normalize("NFD", c)[0].lower() if not c.isascii() else c.lower()
-        primary.append(_PRIMARY.get(base, 1000 + ord(base)))
-        secondary.append(0 if c.isascii() else ord(c))
-    tertiary = tuple(1 if c.isupper() else 0 for c in s)
-    return tuple(primary), tuple(secondary), tertiary
 
 
 def detect_host_only_globals(source: str) -> str | None:
@@ -283,7 +263,15 @@ def scan(snapshot: Snapshot, *, with_tools: bool = True) -> Manifest:
             folder_path=folder_path, route_path=route_path,
             binding=class_name_to_binding(parsed.class_name), path=path, source_file=shown,
             tools=tools))
-    agents.sort(key=lambda a: locale_key(a.route_path))
+    try:  # ayjnt: entries.sort((a, b) => a.routePath.localeCompare(b.routePath)), stable
+        agents.sort(key=lambda a: sort_key(a.route_path))
+    except UnprovenOrder as e:
+        shown = next(a.source_file for a in agents if a.route_path == e.text)
+        raise AyjntError(
+            f"{shown}: the folder name has combining marks out of canonical order next to a "
+            f"letter ICU contracts, and ayjnt-hooks cannot order it exactly as ayjnt (Bun's "
+            f"localeCompare) does. Rename the folder (any NFC or NFD spelling of the name "
+            f"works).", path=shown) from None
 
     seen: dict[tuple[str, str], Agent] = {}
     for agent in agents:
@@ -318,5 +306,5 @@ def _scan_workflows(snapshot: Snapshot) -> list[Workflow]:
                 continue  # ayjnt skips unrelated workflow.ts files silently
             found.append(Workflow(m.group(1), m.group(2), class_name_to_binding(m.group(1)),
                                   class_name_to_kebab(m.group(1)), path, snapshot.display(path)))
-    found.sort(key=lambda w: locale_key(w.class_name))
+    found.sort(key=lambda w: sort_key(w.class_name))  # ASCII identifiers
     return found

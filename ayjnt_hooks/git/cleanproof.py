@@ -3,24 +3,31 @@
 The everyday question at deploy time is "is the tree clean?", and the everyday answer is yes.
 This proves it straight from the raw index bytes, without building an index entry object:
 
-* nothing is staged: the cache-tree (``TREE`` extension) is fully valid and its root is
-  HEAD's tree;
+* nothing is staged: the entries, hashed into trees exactly as ``git write-tree`` would hash
+  them, give HEAD's tree. The cache-tree (``TREE`` extension) is not used at all: it is a
+  cache, and a stale or forged one must not hide an entry that differs from HEAD (git itself
+  trusts it for subfolders). When the entries give HEAD's tree, git finds nothing staged
+  whatever its cache-tree says — a cache-tree can only hide differences, never add one;
 * nothing is modified: each entry's ``lstat`` equals the stat data recorded in the index, the
   entry is not racily clean and has no flags (stage, assume-valid, extended);
-* nothing is untracked: each folder of the cache-tree is a real folder (not a symlink) holding
+* nothing is untracked: each folder the entries make is a real folder (not a symlink) holding
   exactly as many names as the index puts in it — every indexed name was just found, so an
   equal count leaves no room for another. A folder with more names (``.git``, ignored build
   output) has its extra names put through git's ignore rules one by one.
 
+What it trusts: the index entries (what ``git commit`` would commit), their stat data (as git
+does), HEAD's commit and root tree objects (read and hash-verified, as git reads them), and
+SHA-1.
+
 On a large index the ``lstat`` calls — most of the cost — are shared with one forked worker,
 as git's ``preload-index`` shares them among threads (CPython threads would serialise on the
-GIL): the worker checks entries from the front while the parent reads the folders, then the
-parent checks from the back until they meet.
+GIL): the worker checks entries from the front while the parent hashes the trees and reads the
+folders, then the parent checks from the back until they meet.
 
 Anything unusual makes the proof give up (a sparse or split index, a mismatch, an
-untracked name, a case-insensitive setup) and the caller runs the exact
-:class:`~ayjnt_hooks.git.status.StatusComputer`. So the proof may say "not proven" for a clean
-tree, but never "clean" for a tree that git calls dirty.
+untracked name, a submodule, a mode or flag it does not expect, a case-insensitive setup) and
+the caller runs the exact :class:`~ayjnt_hooks.git.status.StatusComputer`. So the proof may say
+"not proven" for a clean tree, but never "clean" for a tree that git calls dirty.
 """
 from __future__ import annotations
 
@@ -31,11 +38,14 @@ import stat
 import struct
 import sys
 
-from .index import cache_tree_folders, index_extensions, optional_extension
+from .damage import Corrupt
+from .index import index_extensions, optional_extension
 from .varint import offset_varint
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from typing import Any, Callable
+
     from .contentcheck import ContentCheck
     from .repo import Repo
     from .settings import StatusSettings
@@ -45,6 +55,11 @@ if TYPE_CHECKING:
 # (object id), flags
 _STAT = struct.Struct(">4I4x5I20xH")
 _FLAGS = struct.Struct(">H")
+_TREE_FIELDS = struct.Struct(">I12x20sH")  # mode, (uid, gid, size,) object id, flags
+_TREE_MODES = {0o100644: b"100644 ", 0o100755: b"100755 ", 0o120000: b"120000 ",
+               0o160000: b"160000 "}
+# A folder the entries make: (path, names directly in it, tree id)
+Folder = tuple[bytes, int, bytes]
 _SHARED = struct.Struct("qq")  # the worker's shared memory: boundary, progress
 _FIELD = struct.Struct("q")
 # st_mode & 0o170100 (file type and owner-exec bit) that each index mode expects
@@ -64,7 +79,9 @@ def proven_clean(repo: Repo) -> bool:
     from .settings import StatusSettings
 
     settings = StatusSettings(repo)  # (refuses, as git does, a setting git cannot read)
-    if not _settings_allow(settings):
+    if settings.ignorecase or settings.precompose:
+        # Counting names proves "nothing else is here" only where a lookup matches exactly
+        # one name; git's case folding and Unicode precomposition are left to the full check.
         return False
     try:
         with open(repo.index_file, "rb") as f:
@@ -94,11 +111,12 @@ def proven_clean(repo: Repo) -> bool:
         proven = False
         try:
             if worker is None:
-                pos, _ = check.check(12, count)
+                found = None if check.check(12, count)[0] == _NOT_PROVEN \
+                    else check.trees(count, None)
             else:  # the worker checks from the front; we come from the back when free
-                pos = check.skip(12, count, worker.chunk_starts)
-            proven = pos != _NOT_PROVEN and _folders_exact(repo, settings, data, pos, root,
-                                                           root_fd)
+                found = check.trees(count, worker.chunk_starts)
+            proven = found is not None and _nothing_staged(repo, settings, data, *found) \
+                and _folders_exact(repo, settings, found[1], root, root_fd)
         finally:
             if worker is not None:
                 proven = worker.finish(check, proven)
@@ -112,12 +130,6 @@ def proven_clean(repo: Repo) -> bool:
 def _platform_supported(repo: Repo) -> bool:
     return (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")  # (not on Windows)
             and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd)
-
-
-def _settings_allow(settings: StatusSettings) -> bool:
-    # Counting names proves "nothing else is here" only where a lookup matches exactly one
-    # name; git's own case folding and Unicode precomposition are left to the full check.
-    return not (settings.ignorecase or settings.precompose)
 
 
 class _EntryCheck:
@@ -138,33 +150,63 @@ class _EntryCheck:
         self.racy_limit = index_mtime // _NS * _NS
         self.content = content  # where the stat data cannot decide, as git: by content
 
-    def skip(self, pos: int, count: int, chunk_starts: list[tuple[int, bytes]]) -> int:
-        """The offset after ``count`` entries; records where each worker chunk starts."""
-        data, unpack_flags, version = self.data, _FLAGS.unpack_from, self.version
+    def trees(self, count: int, chunk_starts: list[tuple[int, bytes]] | None
+              ) -> tuple[int, list[Folder]] | None:
+        """The offset after the ``count`` entries and the folders they make, their tree ids
+        hashed as ``git write-tree`` hashes them (the root last); None when an entry is one the
+        proof does not handle. Records where each worker chunk starts.
+
+        Hashing every entry is what makes the proof unfoolable; it is also its hot loop, so
+        the common case — the next file in the same folder — takes as few steps as CPython
+        allows (byte 47 is "/")."""
+        data, modes = self.data, _TREE_MODES
+        unpack = _TREE_FIELDS.unpack_from
+        tree = _TreeBuilder(_sha1_constructor(count))
+        chunk = _Worker.CHUNK
+        v4 = self.version == 4
+        pos = 12
         prev = b""
+        cur, cur_len, pieces = tree.cur, tree.cur_len, tree.pieces  # (locals: the hot loop)
         try:
-            for i in range(count):
-                if not i % _Worker.CHUNK:
+            for first in range(0, count, chunk):
+                if chunk_starts is not None:
                     chunk_starts.append((pos, prev))
-                (flags,) = unpack_flags(data, pos + 60)
-                length = flags & 0xFFF
-                if length == 0xFFF:
-                    return _NOT_PROVEN
-                start = pos + (64 if version >= 3 and flags & 0x4000 else 62)
-                if version == 4:
-                    strip = data[start]
-                    start += 1
-                    if strip & 0x80:  # (one byte unless more than 127 bytes are dropped)
-                        strip, start = offset_varint(data, start - 1)
-                    keep = len(prev) - strip
-                    end = start + length - keep
-                    prev = prev[:keep] + data[start:end]
-                    pos = end + 1
-                else:
-                    pos += (start - pos + length + 8) & ~7
-        except (IndexError, struct.error):  # ran off the end: a corrupt index
-            return _NOT_PROVEN
-        return pos
+                for _ in range(min(chunk, count - first)):
+                    mode, oid, flags = unpack(data, pos + 24)
+                    if flags >= 0xFFF:
+                        return None  # a stage, assume-valid, extended flags, or a long path
+                    if v4:
+                        strip = data[pos + 62]
+                        start = pos + 63
+                        if strip & 0x80:
+                            strip, start = offset_varint(data, pos + 62)
+                        keep = len(prev) - strip
+                        if keep < 0:
+                            return None
+                        end = start + flags - keep
+                        name = prev = prev[:keep] + data[start:end]
+                        pos = end + 1
+                        base = name[cur_len:]
+                        if 47 not in base and name.startswith(cur):
+                            pieces += (modes[mode], base + b"\0", oid)
+                            continue
+                    else:
+                        start = pos + 62
+                        end = start + flags
+                        pos += (end - pos + 8) & ~7
+                        base = data[start + cur_len:end + 1]  # (with the NUL after the path)
+                        if data[start:start + cur_len] == cur and 47 not in base:
+                            pieces += (modes[mode], base, oid)
+                            continue
+                        if data[end]:
+                            return None  # the path does not end where its length says
+                        name = data[start:end]
+                    tree.enter(name[:name.rfind(b"/") + 1])
+                    cur, cur_len, pieces = tree.cur, tree.cur_len, tree.pieces
+                    pieces += (modes[mode], name[cur_len:] + b"\0", oid)
+            return pos, tree.close()
+        except (KeyError, IndexError, ValueError, struct.error):  # an unusual mode, a damaged
+            return None  # index: the exact path decides (and says what is wrong)
 
     def check(self, pos: int, count: int, prev: bytes = b"") -> tuple[int, bytes]:
         """The position after ``count`` unchanged entries, or (_NOT_PROVEN, b"")."""
@@ -176,9 +218,9 @@ class _EntryCheck:
         try:
             for _ in range(count):
                 cs, cn, ms, mn, ino, mode, uid, gid, size, flags = unpack(data, pos)
-                # a conflict stage, assume-valid, extended flags, or a very long path
-                if flags & 0xF000 or flags & 0xFFF == 0xFFF:
+                if flags >= 0xFFF:  # a stage, assume-valid, extended flags, or a long path
                     return _NOT_PROVEN, b""
+                entry = pos
                 if v4:
                     strip = data[pos + 62]
                     start = pos + 63
@@ -187,30 +229,28 @@ class _EntryCheck:
                     keep = len(prev) - strip
                     if keep < 0:
                         return _NOT_PROVEN, b""
-                    end = start + (flags & 0xFFF) - keep
+                    end = start + flags - keep
                     name = prev = prev[:keep] + data[start:end]
-                    next_pos = end + 1
+                    pos = end + 1
                 else:
-                    end = pos + 62 + (flags & 0xFFF)
+                    end = pos + 62 + flags
                     name = data[pos + 62:end]
-                    next_pos = pos + ((end - pos + 8) & ~7)
-                if data[end]:
-                    return _NOT_PROVEN, b""  # the path does not end where its length says
+                    pos += (end - pos + 8) & ~7
+                # (that each path ends where its length says is checked by trees())
                 st = lstat(name, dir_fd=root_fd)
                 mtime = ms * _NS + mn
                 if (mtime >= racy_limit
-                        or (not size and data[pos + 40:pos + 60] != _EMPTY_BLOB)  # smudged
+                        or (not size and data[entry + 40:entry + 60] != _EMPTY_BLOB)  # smudged
                         or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
                         or st.st_size != size or st.st_ino & _U32 != ino
                         or st.st_uid != uid or st.st_gid != gid
                         or mode_from_stat(mode) != st.st_mode & 0o170100) \
-                        and not self._by_content(name, mode, size, st, data[pos + 40:pos + 60]):
+                        and not self._by_content(name, mode, size, st,
+                                                 data[entry + 40:entry + 60]):
                     return _NOT_PROVEN, b""
-                pos = next_pos
         except (OSError, ValueError, IndexError, struct.error):  # (ValueError: NUL in path)
             return _NOT_PROVEN, b""
         return pos, prev
-
 
     def _by_content(self, name: bytes, mode: int, size: int, st: os.stat_result,
                     oid: bytes) -> bool:
@@ -227,21 +267,87 @@ class _EntryCheck:
         return self.content.same(name, mode, oid)
 
 
-def _folders_exact(repo: Repo, settings: StatusSettings, data: bytes, entries_end: int,
-                   root: bytes, root_fd: int) -> bool:
-    """Nothing staged, and each indexed folder holds exactly its indexed names (plus ignored
-    ones; with status.showUntrackedFiles=no, plus anything)."""
-    folders = None
-    for sig, body in index_extensions(data, entries_end):
-        if sig == b"TREE":
-            folders = cache_tree_folders(body)
-        elif sig == b"UNTR" and settings.untracked_cache_can_be_stale:
-            return False  # git may list names from a stale cache: the exact path decides
-        elif not optional_extension(sig):  # a sparse or split index, or one we do not know
-            return False
+class _TreeBuilder:
+    """Tree objects built entry by entry, in index order (which is tree order): the pieces of
+    the folder being filled, and a stack of the folders it is in."""
+
+    __slots__ = ("cur", "cur_len", "folders", "new_sha1", "pieces", "stack")
+
+    def __init__(self, new_sha1: Callable[[bytes], Any]) -> None:
+        self.new_sha1 = new_sha1
+        self.cur = b""  # the current folder, with a trailing "/" (b"" at the top)
+        self.cur_len = 0
+        self.pieces: list[bytes] = []  # its tree entries so far, three pieces each
+        self.stack: list[tuple[list[bytes], bytes]] = []  # (the parent's pieces, name + NUL)
+        self.folders: list[Folder] = []
+
+    def _leave(self) -> bytes:
+        content = b"".join(self.pieces)
+        tree_id: bytes = self.new_sha1(b"tree %d\0" % len(content) + content).digest()
+        self.folders.append((self.cur[:-1], len(self.pieces) // 3, tree_id))
+        return tree_id
+
+    def enter(self, folder: bytes) -> None:
+        """Make ``folder`` (with its trailing "/") the current one."""
+        while not folder.startswith(self.cur):  # leave the folders the entry is not in
+            tree_id = self._leave()
+            self.pieces, child = self.stack.pop()
+            self.pieces += (b"40000 ", child, tree_id)
+            self.cur = self.cur[:len(self.cur) - len(child)]
+        while len(folder) > len(self.cur):  # enter the ones it is in
+            nxt = folder.index(b"/", len(self.cur)) + 1
+            self.stack.append((self.pieces, folder[len(self.cur):nxt - 1] + b"\0"))
+            self.pieces, self.cur = [], folder[:nxt]
+        self.cur_len = len(self.cur)
+
+    def close(self) -> list[Folder]:
+        """Every folder, the root last."""
+        self.enter(b"")
+        self._leave()
+        return self.folders
+
+
+def _sha1_constructor(count: int) -> Callable[[bytes], Any]:
+    """hashlib's OpenSSL SHA-1 for a large index (ten times faster than ``_sha1``, worth its
+    import), ``_sha1`` for a small one."""
+    if count < 2048:
+        try:
+            from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+
+            return sha1  # type: ignore[no-any-return, unused-ignore]
+        except ImportError:  # pragma: no cover - a Python built without the _sha1 module
+            pass
+    from hashlib import sha1 as openssl_sha1
+
+    return openssl_sha1
+
+
+def _nothing_staged(repo: Repo, settings: StatusSettings, data: bytes, entries_end: int,
+                    folders: list[Folder]) -> bool:
+    """The entries' root tree is HEAD's, and the index has no extension that changes what it
+    holds (a sparse or split index, or a required one we do not know), nor a saved untracked
+    cache that git may read stale names from (then the exact path decides)."""
+    try:
+        extensions = index_extensions(data, entries_end)
+    except Corrupt:
+        return False
+    if any(not optional_extension(sig) or (sig == b"UNTR"
+                                           and settings.untracked_cache_can_be_stale)
+           for sig, _ in extensions):
+        return False
     head = repo.ref_sha("HEAD")
-    if not folders or head is None or folders[0][2].hex() != repo.commit_tree(head):
-        return False  # something is staged, or the cache-tree cannot tell: decide exactly
+    if head is None:
+        return False  # no commits yet: every entry is staged
+    tree = repo.commit_tree(head)
+    if folders[-1][2].hex() != tree:
+        return False
+    return repo.read_object(tree)[0] == 2  # git reads HEAD's tree, so damage there must show
+
+
+def _folders_exact(repo: Repo, settings: StatusSettings, folders: list[Folder], root: bytes,
+                   root_fd: int) -> bool:
+    """Each indexed folder holds exactly its indexed names (plus ignored ones; with
+    status.showUntrackedFiles=no, plus anything)."""
     from .untracked import UntrackedNames
 
     if settings.untracked == "no":

@@ -164,14 +164,9 @@ class CommitGraphWalker:
         return self._graph
 
     def _read_shallow(self) -> set[bytes]:
-        try:
-            with open(os.path.join(self.repo.commondir, "shallow"), "rb") as f:
-                return {bytes.fromhex(line.decode()) for line in f if line.strip()}
-        except FileNotFoundError:
-            return set()
-        except ValueError:
-            raise AyjntError(f"{os.path.join(self.repo.commondir, 'shallow')}: not a list of "
-                             "commit ids.", hint="git fetch --unshallow") from None
+        from .files import read_shallow
+
+        return {bytes.fromhex(sha) for sha in read_shallow(self.repo.commondir)}
 
     def _read_grafts(self) -> dict[bytes, list[bytes]]:
         """info/grafts (deprecated, still honoured by git 2.39): ``<commit> <parent>...``."""

@@ -1,91 +1,143 @@
 """The git index (``.git/index``, or ``$GIT_INDEX_FILE``): header, entries, extensions and the
-cache-tree, read-only. Versions 2, 3 and 4, sparse supported, split index refused."""
+cache-tree, read-only.
+
+Supported: index versions 2, 3 and 4; the entry modes git writes (regular file, executable,
+symlink, gitlink, and a sparse-index directory); the extended flags git defines
+(skip-worktree, intent-to-add); the extensions ``TREE`` (cache-tree), ``sdir`` (sparse index),
+and every optional one (upper-case signature: ``REUC``, ``UNTR``, ``FSMN``, ``EOIE``,
+``IEOT``, …, which do not change what the index holds). Refused with a message: a split index
+(``link``), any other required (lower-case) extension, an unknown mode or flag, an entry path
+git would never write (``..``, ``.git``, empty parts), entries out of order, an extension that
+runs past the end — and a corrupt header or entry, as git refuses them.
+
+Like ``git status``, the trailing SHA-1 is not verified (git checks it only in ``git fsck``);
+the checks above catch damage where it matters, and the cache-tree is never trusted over the
+entries (:mod:`.cleanproof`, :mod:`.status`).
+"""
 from __future__ import annotations
 
 import os
 import struct
 
 from ..errors import AyjntError
+from .damage import Corrupt
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
     from .index_entries import IndexEntry
+
+INDEX_FIX = "rebuild it from HEAD, keeping your files: `rm .git/index && git reset`"
+# One cache-tree node: (folder path, entry count, tree id); a count of -1 marks an
+# invalidated node, which has no id.
+CacheTreeNode = tuple[bytes, int, bytes]
 
 
 class Index:
     """A parsed git index (``read_index``)."""
 
     def __init__(self, path: str, entries: list[IndexEntry] | None = None, mtime_ns: int = 0,
-                 cache_tree_root: str | None = None, sparse: bool = False) -> None:
+                 cache_tree: list[CacheTreeNode] | None = None, sparse: bool = False) -> None:
         self.path = path
         self.entries: list[IndexEntry] = entries if entries is not None else []
         self.mtime_ns = mtime_ns
-        self.cache_tree_root = cache_tree_root  # valid root tree id from the TREE extension
+        self.cache_tree = cache_tree  # every node of the TREE extension, valid or not
         self.sparse = sparse
         self.untracked_cache = False  # has a saved untracked cache (the UNTR extension)
 
 
+def corrupt_index(path: str, why: str) -> AyjntError:
+    return AyjntError(f"{path}: corrupt git index ({why}); git cannot use it either.",
+                      path=path, hint=INDEX_FIX)
+
+
 def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
-    """Read a git index (v2, v3, v4; sparse supported; split index refused).
+    """Read and check a git index (see the module's docstring for what is supported).
 
     ``only``: ``entries`` keeps just the paths starting with one of these prefixes (plus sparse
-    directory entries) — the hooks read a few folders of a possibly huge index.
+    directory entries) — the hooks read a few folders of a possibly huge index. Every entry is
+    checked all the same.
     """
     only_bytes = tuple(p.encode("utf-8", "surrogateescape") for p in only) if only else None
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return Index(path)
     except OSError as e:
-        raise AyjntError(f"{path}: cannot read the git index ({e.strerror}).") from None
+        raise AyjntError(f"{path}: cannot read the git index ({e.strerror}).",
+                         path=path) from None
+    try:
+        import stat
 
-    def corrupt(why: str) -> AyjntError:
-        return AyjntError(f"{path}: corrupt git index ({why}). Rebuild it with "
-                          f"`git reset --mixed` (keeps your files) or `git read-tree HEAD`.")
-
-    if len(data) < 32 or data[:4] != b"DIRC":
-        raise corrupt("bad signature")
-    # (The trailing SHA-1 is not verified: git itself checks it only in `git fsck`.)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise corrupt_index(path, "not a regular file")
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError as e:
+        raise AyjntError(f"{path}: cannot read the git index ({e.strerror}).",
+                         path=path) from None
+    finally:
+        os.close(fd)
+    if len(data) < 32:
+        raise corrupt_index(path, "smaller than a header and its checksum")
+    if data[:4] != b"DIRC":
+        raise corrupt_index(path, "bad signature")
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
-        raise AyjntError(f"{path}: unsupported index format (version {version}).")
+        raise AyjntError(f"{path}: unsupported index format (version {version}); git reads "
+                         f"versions 2 to 4.", path=path, hint=INDEX_FIX)
     from .index_entries import parse_entries  # (the clean-tree proof never decodes entries)
 
     try:
-        entries, pos = parse_entries(data, version, count, only_bytes)
-    except (ValueError, IndexError, struct.error) as e:
-        raise corrupt(str(e) if type(e) is ValueError else "truncated entry") from None
-    cache_tree_root = None
+        entries, pos, problem = parse_entries(data, version, count, only_bytes)
+    except Corrupt as e:
+        raise corrupt_index(path, str(e)) from None
+    except (IndexError, struct.error):
+        raise corrupt_index(path, "truncated entry") from None
+    cache_tree: list[CacheTreeNode] | None = None
     sparse = False
     untracked_cache = False
-    for sig, body in index_extensions(data, pos):
+    try:
+        extensions = index_extensions(data, pos)
+    except Corrupt as e:
+        raise corrupt_index(path, str(e)) from None
+    for sig, body in extensions:
         if sig == b"TREE":
-            cache_tree_root = _cache_tree_root(body)
+            nodes = parse_cache_tree(body)  # (git drops one it cannot parse, and so do we)
+            if nodes is False:
+                raise corrupt_index(path, "a cache-tree folder listed twice")
+            cache_tree = nodes if isinstance(nodes, list) else None
         elif sig == b"link":
             raise AyjntError(f"{path}: unsupported index format (split index). Turn it off with "
                              f"`git config core.splitIndex false && git update-index "
-                             f"--no-split-index`.")
+                             f"--no-split-index`.", path=path)
         elif sig == b"sdir":
             sparse = True
         elif sig == b"UNTR":
             untracked_cache = True
         elif not optional_extension(sig):
-            raise AyjntError(f"{path}: unsupported index format (required extension "
-                             f"{sig.decode('latin-1')!r}).")
-    index = Index(path, entries, mtime_ns, cache_tree_root, sparse)
+            raise AyjntError(f"{path}: the index uses a required extension this reader does not "
+                             f"know (git refuses what it does not know too).", path=path,
+                             hint=INDEX_FIX)
+    if problem is not None:
+        raise corrupt_index(path, problem)
+    index = Index(path, entries, st.st_mtime_ns, cache_tree, sparse)
     index.untracked_cache = untracked_cache
     return index
 
 
 def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:
-    """(signature, body) of each extension after the entries (which end at ``pos``)."""
+    """(signature, body) of each extension after the entries (which end at ``pos``).
+    Corrupt when one runs past the checksum."""
     out = []
     end = len(data) - 20
+    if pos > end:
+        raise Corrupt("entries run into the checksum")
     while pos + 8 <= end:
         sig = data[pos:pos + 4]
         (size,) = struct.unpack_from(">I", data, pos + 4)
+        if pos + 8 + size > end:
+            raise Corrupt("an extension runs past the end")
         out.append((sig, data[pos + 8:pos + 8 + size]))
         pos += 8 + size
     return out
@@ -93,50 +145,49 @@ def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:
 
 def optional_extension(sig: bytes) -> bool:
     """git's rule: an extension whose signature starts with A-Z may be ignored."""
-    return sig[:1].isupper()
+    return b"A" <= sig[:1] <= b"Z"
 
 
-def _tree_node(body: bytes, pos: int) -> tuple[bytes, int, int, bytes, int]:
-    """One cache-tree node: (path component, entry count, subtree count, tree id, next pos);
-    entry count -1 marks an invalidated node (which has no tree id)."""
-    nul = body.index(b"\0", pos)
-    line_end = body.index(b"\n", nul)
-    entry_text, _, subtree_text = body[nul + 1:line_end].partition(b" ")
-    entries = int(entry_text)
-    tree_id = body[line_end + 1:line_end + 21] if entries >= 0 else b""
-    return (body[pos:nul], entries, int(subtree_text), tree_id,
-            line_end + 1 + len(tree_id))
-
-
-def _cache_tree_root(body: bytes) -> str | None:
-    name, entries, _, tree_id, _ = _tree_node(body, 0)
-    if name or entries < 0:  # the root node has an empty path
-        return None
-    return tree_id.hex()
-
-
-def cache_tree_folders(body: bytes) -> list[tuple[bytes, int, bytes]] | None:
-    """Every folder of a fully valid cache-tree: (path, how many names it holds directly —
-    files plus subfolders, tree id). None when any node is invalid."""
-    paths: list[bytes] = []
-    direct: list[int] = []
-    tree_ids: list[bytes] = []
-    open_rows: list[list[int]] = []  # [row of a folder, how many of its subfolders are to come]
+def parse_cache_tree(body: bytes) -> list[CacheTreeNode] | bool | None:
+    """Every node of a TREE extension, depth first, as git's ``cache_tree_read`` reads it:
+    (folder path, entry count — -1 when invalidated —, tree id). None when git would drop it
+    as unreadable; False when git dies on it (a subfolder listed twice)."""
+    nodes: list[CacheTreeNode] = []
     pos = 0
-    while pos < len(body):
-        name, entries, subtrees, tree_id, pos = _tree_node(body, pos)
-        if entries < 0:
-            return None
-        path = b""
-        if open_rows:
-            parent = open_rows[-1]
-            parent[1] -= 1
-            direct[parent[0]] -= entries  # they live below this subfolder, not directly
-            path = paths[parent[0]] + b"/" + name if parent[0] else name
-        paths.append(path)
-        direct.append(entries + subtrees)
-        tree_ids.append(tree_id)
-        open_rows.append([len(paths) - 1, subtrees])
-        while open_rows and open_rows[-1][1] == 0:
-            open_rows.pop()
-    return list(zip(paths, direct, tree_ids))
+    # [path of an open folder, subfolders still to come, names seen]
+    open_rows: list[tuple[bytes, list[int], set[bytes]]] = []
+    try:
+        while pos < len(body):
+            nul = body.index(b"\0", pos)
+            name = body[pos:nul]
+            line_end = body.index(b"\n", nul)
+            entry_text, _, subtree_text = body[nul + 1:line_end].partition(b" ")
+            entries, subtrees = int(entry_text), int(subtree_text)
+            if subtrees < 0 or entries < -1 or not entry_text.lstrip(b"-").isdigit() \
+                    or not subtree_text.isdigit():
+                return None
+            pos = line_end + 1
+            tree_id = b""
+            if entries >= 0:
+                tree_id = body[pos:pos + 20]
+                if len(tree_id) != 20:
+                    return None
+                pos += 20
+            if open_rows:
+                parent_path, remaining, seen = open_rows[-1]
+                if name in seen:
+                    return False
+                seen.add(name)
+                remaining[0] -= 1
+                path = parent_path + b"/" + name if parent_path else name
+            elif nodes:
+                return None  # a second root
+            else:
+                path = b""
+            nodes.append((path, entries, tree_id))
+            open_rows.append((path, [subtrees], set()))
+            while open_rows and open_rows[-1][1][0] == 0:
+                open_rows.pop()
+    except ValueError:
+        return None
+    return None if open_rows or not nodes else nodes

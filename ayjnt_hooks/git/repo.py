@@ -1,78 +1,129 @@
-"""A repository: where it is, its refs, and the doors to its config and objects.
+"""A repository: where it is, whether we can read it, its refs, and the doors to its config and
+objects.
 
-Locations follow git's rules (``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_COMMON_DIR``,
-``GIT_INDEX_FILE``, ``.git`` files of linked worktrees). Refs are parsed here directly (a small
-format on the hot path of every hook), and so are config and objects in the common cases
-(:mod:`.config`, :mod:`.objects`); dulwich, imported lazily, serves the rest: config includes,
-objects in alternates. Nothing here ever writes.
+Discovery follows git's ``setup.c``: ``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_COMMON_DIR``,
+``GIT_INDEX_FILE``, ``.git`` files of linked worktrees and submodules, a bare repository, and
+the repository's own ``core.bare`` and ``core.worktree`` (read from its ``config`` — and
+``config.worktree`` with ``extensions.worktreeConfig`` — without includes, as git reads them).
+Before anything else the repository format is checked against what this reader supports
+(:data:`SUPPORTED` in :mod:`.supported`); anything else is refused with git's reason.
+
+Refs are parsed here (a small format on the hot path of every hook): loose refs, symbolic refs,
+``packed-refs``, each validated as git validates it. Nothing here ever writes.
 """
 from __future__ import annotations
 
 import os
 
 from ..errors import AyjntError
+from .damage import Corrupt, reading
+from .files import is_hex_oid, read_regular
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from typing import Any
-
-    from dulwich.object_store import DiskObjectStore
-    from dulwich.objects import ObjectID
-
+    from .commitgraph import CommitGraph
     from .config import GitConfig
+    from .objects import ObjectReader
 
 # Per-worktree refs live in the worktree's own git dir; all others in the common dir.
 _PER_WORKTREE = ("HEAD", "refs/bisect/", "refs/worktree/", "refs/rewritten/")
+_REF_FIX = "repair or delete the ref (`git update-ref -d <ref>`), or restore it from a clone"
+# Extensions git honours in any repository format version (setup.c handle_extension_v0), and
+# those only a version-1 repository may use (handle_extension), with the values we read.
+EXTENSIONS_V0 = ("noop", "preciousobjects", "partialclone", "worktreeconfig")
+EXTENSIONS_V1 = ("noop-v1", "objectformat", "compatobjectformat", "refstorage",
+                 "relativeworktrees", "submodulepathconfig")
 
 
 class NotARepo(AyjntError):
     pass
 
 
+def valid_ref_name(name: str) -> bool:
+    """A conservative ``git check-ref-format``: never a path out of the refs folders."""
+    if not name or name.startswith("/") or name.endswith(("/", ".", ".lock")) or "//" in name:
+        return False
+    if any(c < " " or c in " ~^:?*[\\\x7f" for c in name) or ".." in name or "@{" in name:
+        return False
+    return all(part and not part.startswith(".") for part in name.split("/"))
+
+
 class Repo:
     def __init__(self, gitdir: str, commondir: str, worktree: str | None,
-                 index_file: str) -> None:
+                 index_file: str, *, worktree_config: bool = False) -> None:
         self.gitdir = gitdir
         self.commondir = commondir
         self.worktree = worktree
         self.index_file = index_file
+        self.worktree_config = worktree_config
         self._packed: dict[str, str] | None = None
-        self._config: Any = None
-        self._store: Any = None
-        self._reader: Any = None
+        self._config: GitConfig | None = None
+        self._reader: ObjectReader | None = None
+        self._graph: CommitGraph | None = None
+        self._graph_opened = False
+        self._replaced: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"Repo(gitdir={self.gitdir!r}, worktree={self.worktree!r})"
 
     # ------------------------------------------------------------------ refs
     def _packed_refs(self) -> dict[str, str]:
+        """``packed-refs``: a header, ``<id> <name>`` lines, ``^<id>`` peel lines."""
         if self._packed is None:
-            self._packed = {}
-            try:
-                with open(os.path.join(self.commondir, "packed-refs"), "rb") as f:
-                    for line in f:
-                        if line[:1] in (b"#", b"^"):
-                            continue
-                        sha, _, name = line.rstrip(b"\n").partition(b" ")
-                        self._packed[name.decode("utf-8", "surrogateescape")] = sha.decode()
-            except FileNotFoundError:
-                pass
+            packed: dict[str, str] = {}
+            path = os.path.join(self.commondir, "packed-refs")
+            with reading(path, "packed-refs file", _REF_FIX):
+                data = read_regular(path)
+                lines = [] if data is None else data.split(b"\n")
+                if lines and lines[-1] == b"":
+                    lines.pop()
+                for number, line in enumerate(lines, 1):
+                    if number == 1 and line.startswith(b"# pack-refs with:"):
+                        continue
+                    try:
+                        if line[:1] == b"^" and packed and is_hex_oid(line[1:].decode("ascii")):
+                            continue  # the peeled id of the tag before
+                        sha, _, name = line.partition(b" ")
+                        text, ref = sha.decode("ascii"), name.decode("utf-8")
+                    except UnicodeDecodeError:
+                        text = ref = ""
+                    if not is_hex_oid(text) or not valid_ref_name(ref):
+                        raise Corrupt(f"line {number} is not '<object id> <ref name>'")
+                    packed[ref] = text
+            self._packed = packed
         return self._packed
 
     def read_ref_raw(self, name: str) -> str | None:
-        """The ref's own content: ``ref: <target>`` or a sha; None when absent."""
+        """The ref's own content: ``ref: <target>`` or an object id; None when absent."""
+        if name != "HEAD" and not valid_ref_name(name):
+            return None  # (never a path outside the refs folders)
         base = self.gitdir if name.startswith(_PER_WORKTREE) else self.commondir
-        try:
-            with open(os.path.join(base, *name.split("/")), "rb") as f:
-                text = f.read().decode("utf-8", "surrogateescape").strip()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return self._packed_refs().get(name)
-        return text or None
+        path = os.path.join(base, *name.split("/"))
+        with reading(path, "ref", _REF_FIX):
+            if os.path.islink(path):  # a symbolic ref stored as a symlink (old git)
+                target = os.readlink(path)
+                if target.startswith("refs/"):
+                    return f"ref: {target}"
+            try:
+                data = read_regular(path)
+            except IsADirectoryError:
+                data = None
+            if data is None:
+                return self._packed_refs().get(name)
+            text = data.decode("utf-8").rstrip()
+            if text.startswith("ref:"):
+                target = text[4:].strip()
+                if not (target.startswith("refs/") and valid_ref_name(target)):
+                    raise Corrupt("a symbolic ref that does not point into refs/")
+                return f"ref: {target}"
+            if not (is_hex_oid(text[:40]) and (len(text) == 40 or text[40].isspace())):
+                raise Corrupt("not an object id")
+            return text[:40]
 
     def resolve(self, name: str) -> tuple[list[str], str | None]:
         """Follow symbolic refs: (chain of names, final sha or None if unborn/absent)."""
         chain = [name]
-        for _ in range(10):
+        for _ in range(6):  # git's SYMREF_MAXDEPTH is 5
             raw = self.read_ref_raw(chain[-1])
             if raw is None:
                 return chain, None
@@ -80,17 +131,28 @@ class Repo:
                 chain.append(raw[4:].strip())
                 continue
             return chain, raw
-        return chain, None
+        path = os.path.join(self.gitdir, name)
+        raise AyjntError(f"{path}: symbolic refs nest too deep (a loop?); git cannot resolve "
+                         f"it either.", path=path, hint=_REF_FIX)
 
     def ref_sha(self, name: str) -> str | None:
         return self.resolve(name)[1]
 
+    def current_branch(self) -> str | None:
+        """The branch HEAD points to (``main`` for ``ref: refs/heads/main``), born or not."""
+        raw = self.read_ref_raw("HEAD")
+        if raw is not None and raw.startswith("ref: refs/heads/"):
+            return raw[len("ref: refs/heads/"):]
+        return None
+
     def rev_parse(self, spec: str) -> str | None:
         """A commit sha for a full sha, a ref name, or a short branch/tag/remote name."""
-        if len(spec) == 40 and all(c in "0123456789abcdef" for c in spec.lower()):
+        if is_hex_oid(spec.lower()):
             return spec.lower()
         for candidate in (spec, f"refs/{spec}", f"refs/tags/{spec}", f"refs/heads/{spec}",
                           f"refs/remotes/{spec}", f"refs/remotes/{spec}/HEAD"):
+            if candidate != "HEAD" and not valid_ref_name(candidate):
+                continue
             sha = self.ref_sha(candidate)
             if sha is not None:
                 return sha
@@ -102,104 +164,301 @@ class Repo:
         if self._config is None:
             from .config import GitConfig
 
-            try:
-                self._config = GitConfig(self.commondir)
-            except Exception as e:
-                raise AyjntError(f"{os.path.join(self.commondir, 'config')}: cannot parse git "
-                                 f"config ({e}). Fix the file (git config --list shows the "
-                                 f"error).") from None
-        return self._config  # type: ignore[no-any-return]
+            self._config = GitConfig(self.commondir, self.gitdir,
+                                     worktree_config=self.worktree_config,
+                                     branch=self.current_branch)
+        return self._config
 
     def config_get(self, section: str, name: str, sub: str | None = None) -> str | None:
         return self.config.get(section, name, sub)
 
     def config_bool(self, section: str, name: str, default: bool) -> bool:
-        value = self.config_get(section, name)
-        if value is None:
-            return default
-        return value.strip().lower() in ("true", "yes", "on", "1", "")
+        return self.config.get_bool(section, name, default)
 
     # ------------------------------------------------------------------ objects
     @property
-    def objects(self) -> DiskObjectStore:
-        if self._store is None:
-            from dulwich.object_store import DiskObjectStore
-
-            self._store = DiskObjectStore(os.path.join(self.commondir, "objects"))
-        return self._store  # type: ignore[no-any-return]
-
-    def read_object(self, sha: str) -> tuple[int, bytes]:
-        """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag. KeyError if absent."""
+    def objects(self) -> ObjectReader:
         if self._reader is None:
             from .objects import ObjectReader
 
             self._reader = ObjectReader(os.path.join(self.commondir, "objects"))
-        found: tuple[int, bytes] | None = self._reader.read(sha)
-        if found is not None:
-            return found
-        type_num, data = self.objects.get_raw(_object_id(sha))
-        return type_num, data
+        return self._reader
+
+    def read_object(self, sha: str) -> tuple[int, bytes]:
+        """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag; its id verified.
+:class:`~.damage.MissingObject` (a KeyError too) when the repository does not hold it."""
+        return self.objects.read(sha)
 
     def has_object(self, sha: str) -> bool:
-        return _object_id(sha) in self.objects
+        return is_hex_oid(sha) and self.objects.contains(sha)
 
     def commit_tree(self, sha: str) -> str:
+        """The tree of a commit (tags peeled)."""
         type_num, data = self.read_object(sha)
-        while type_num == 4:  # annotated tag: peel
-            target = data.split(b"\n", 1)[0].split(b" ")[1].decode()
+        for _ in range(32):
+            if type_num != 4:
+                break
+            target = data[7:47].decode("ascii", "replace")  # annotated tag: peel
+            if not data.startswith(b"object ") or not is_hex_oid(target):
+                raise self._bad_object(sha, "a tag without its object line")
             type_num, data = self.read_object(target)
         if type_num != 1:
             raise AyjntError(f"{sha} is not a commit.")
-        return data[5:45].decode()
+        tree = data[5:45].decode("ascii", "replace")
+        if not data.startswith(b"tree ") or not is_hex_oid(tree) or data[45:46] != b"\n":
+            raise self._bad_object(sha, "a commit without its tree line")
+        self._check_graph(sha, tree)
+        return tree
 
+    def commit_graph(self) -> CommitGraph | None:
+        """The commit-graph as git would use it: none in a shallow clone, with grafts, or with
+        ``core.commitGraph`` off. Its header is checked; its checksum only by a walk."""
+        if not self._graph_opened:
+            self._graph_opened = True
+            if not (os.path.exists(os.path.join(self.commondir, "shallow"))
+                    or not self.config_bool("core", "commitgraph", True)):
+                from .commitgraph import CommitGraph
 
-def _object_id(sha: str) -> ObjectID:
-    return sha.encode()  # type: ignore[return-value, unused-ignore]  # (a NewType in dulwich 1.x)
+                self._graph = CommitGraph.open(os.path.join(self.commondir, "objects"),
+                                               verify=False)
+        return self._graph
+
+    def _check_graph(self, sha: str, tree: str) -> None:
+        """git takes a commit's root tree from the commit-graph when the graph has the commit:
+        if the graph says another tree, git sees another commit than the object we read."""
+        graph = self.commit_graph()
+        if graph is None:
+            return
+        pos = graph.position(bytes.fromhex(sha))
+        if pos is not None and graph.tree(pos).hex() != tree:
+            from .commitgraph import FIX
+            from .damage import damaged
+
+            raise damaged(graph.path, "commit-graph",
+                          f"its entry for commit {sha} names another tree than the commit", FIX)
+
+    def _bad_object(self, sha: str, why: str) -> AyjntError:
+        from .damage import damaged
+
+        return damaged(os.path.join(self.commondir, "objects"), f"object {sha}", why)
 
 
 def read_gitfile(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        content = f.read().strip()
-    if not content.startswith("gitdir:"):
-        raise NotARepo(f"{path}: not a gitdir file (expected 'gitdir: <path>').")
-    target = content[7:].strip()
-    return os.path.normpath(os.path.join(os.path.dirname(path), target))
+    """The git dir a ``.git`` file names (``gitdir: <path>``, relative to the file)."""
+    with reading(path, "gitdir file"):
+        data = read_regular(path)
+    if data is None or not data.startswith(b"gitdir: "):
+        raise AyjntError(f"{path}: invalid gitfile format (expected 'gitdir: <path>'); git "
+                         f"refuses it too.", path=path)
+    target = data[8:].rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+    if not target:
+        raise AyjntError(f"{path}: the gitfile names no path; git refuses it too.", path=path)
+    gitdir = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    if not is_git_directory(gitdir):
+        raise AyjntError(f"{path}: it names {gitdir}, which is not a git repository; git "
+                         f"refuses it too (fatal: not a git repository).", path=path)
+    return gitdir
 
 
 def commondir_of(gitdir: str) -> str:
-    try:
-        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
-            rel = f.read().strip()
-    except FileNotFoundError:
+    path = os.path.join(gitdir, "commondir")
+    with reading(path, "commondir file"):
+        try:
+            data = read_regular(path)
+        except IsADirectoryError:
+            data = None
+    if data is None:
         return gitdir
+    rel = data.decode("utf-8", "surrogateescape").strip()
     return os.path.normpath(os.path.join(gitdir, rel))
 
 
-def _is_gitdir(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "HEAD")) and (
-        os.path.isdir(os.path.join(path, "objects"))
-        or os.path.isfile(os.path.join(path, "commondir")))
+def valid_head(path: str) -> bool:
+    """git's ``validate_headref``: a symlink into refs/, ``ref: refs/…`` or an object id."""
+    try:
+        if os.path.islink(path):
+            return os.readlink(path).startswith("refs/")
+        data = read_regular(path)
+    except (OSError, Corrupt):
+        return False
+    if data is None:
+        return False
+    if data.startswith(b"ref:"):
+        return data[4:].lstrip().startswith(b"refs/")
+    return is_hex_oid(data[:40].decode("ascii", "replace"))
+
+
+def is_git_directory(path: str) -> bool:
+    """git's ``is_git_directory``: a valid HEAD, and objects/ and refs/ in the common dir."""
+    if not valid_head(os.path.join(path, "HEAD")):
+        return False
+    try:
+        common = commondir_of(path)
+    except AyjntError:
+        return False
+    objects = os.environ.get("GIT_OBJECT_DIRECTORY") or os.path.join(common, "objects")
+    return os.access(objects, os.X_OK) and os.access(os.path.join(common, "refs"), os.X_OK)
+
+
+def _looks_like_broken_gitdir(path: str) -> bool:
+    """A ``.git`` folder with objects/ and refs/ whose HEAD is damaged: git would walk past it
+    to a parent repository; we name the damage instead."""
+    return os.path.isdir(os.path.join(path, "objects")) and \
+        os.path.isdir(os.path.join(path, "refs")) and os.path.lexists(os.path.join(path, "HEAD"))
+
+
+class RepoFormat:
+    """What the repository's own config says about its format and its work tree (git reads
+    these from ``config`` — and ``config.worktree`` — alone, without includes)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.extensions: dict[str, tuple[bytes | None, int]] = {}
+        self.bare: bool | None = None
+        self.worktree: str | None = None
+        self.worktree_config = False
+
+
+def read_format(gitdir: str, commondir: str) -> RepoFormat:
+    from .config import bad_config, parse, parse_bool, parse_int, read_config_file, split_key
+
+    fmt = RepoFormat()
+    path = os.path.join(commondir, "config")
+
+    def core_value(key: str, value: bytes | None, where: str, line: int) -> None:
+        if key == "bare":
+            verdict = parse_bool(value)
+            if verdict is None:
+                raise AyjntError(f"{where}, line {line}: core.bare is not a boolean; git "
+                                 f"refuses it too.", path=where)
+            fmt.bare = verdict
+        elif key == "worktree":
+            if value is None:
+                raise bad_config(where, line, "core.worktree without a value")
+            fmt.worktree = value.decode("utf-8", "surrogateescape")
+
+    def on_value(base: str, key: str, value: bytes | None, line: int) -> None:
+        section, sub, name = split_key(base, key)
+        if sub is not None:
+            return
+        if section == "core" and name == "repositoryformatversion":
+            number = parse_int(value)
+            if number is None:
+                raise AyjntError(f"{path}, line {line}: core.repositoryformatversion is not a "
+                                 f"number; git refuses it too.", path=path)
+            fmt.version = number
+        elif section == "extensions":
+            fmt.extensions[name] = (value, line)
+        elif section == "core":
+            core_value(name, value, path, line)
+
+    data = read_config_file(path)
+    if data is not None:
+        from .config import _BadLine
+
+        try:
+            parse(data, on_value)
+        except _BadLine as e:
+            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1) from None
+    _check_format(fmt, path)
+    if fmt.worktree_config:
+        wt_path = os.path.join(gitdir, "config.worktree")
+        wt_data = read_config_file(wt_path)
+        if wt_data is not None:
+            def on_worktree_value(base: str, key: str, value: bytes | None, line: int) -> None:
+                if base == "core":
+                    core_value(key, value, wt_path, line)
+
+            try:
+                parse(wt_data, on_worktree_value)
+            except _BadLine as e:
+                raise bad_config(wt_path, wt_data.count(b"\n", 0, e.pos) + 1) from None
+    return fmt
+
+
+def _check_format(fmt: RepoFormat, path: str) -> None:
+    """git's ``verify_repository_format``, narrowed to what this reader supports."""
+    from .config import parse_bool
+
+    def refuse(why: str) -> AyjntError:
+        return AyjntError(f"{path}: {why}", path=path)
+
+    if fmt.version > 1:
+        raise refuse(f"repository format version {fmt.version}; git refuses it too "
+                     f"(\"Expected git repo version <= 1, found {fmt.version}\"), and "
+                     f"ayjnt-hooks reads versions 0 and 1.")
+    unknown = [name for name in fmt.extensions
+               if name not in EXTENSIONS_V0 and name not in EXTENSIONS_V1]
+    if fmt.version == 1 and unknown:
+        raise refuse(f"unknown repository extension found: {', '.join(unknown)}; git refuses "
+                     f"it too.")
+    v1_only = [name for name in fmt.extensions if name in EXTENSIONS_V1]
+    if fmt.version == 0 and v1_only:
+        raise refuse(f"repo version is 0, but v1-only extension found: {', '.join(v1_only)}; "
+                     f"git refuses it too.")
+    if fmt.version == 0:
+        # git ignores every other extension in a version-0 repository
+        fmt.extensions = {k: v for k, v in fmt.extensions.items() if k in EXTENSIONS_V0}
+    for name in ("preciousobjects", "worktreeconfig"):
+        if name in fmt.extensions:
+            value, line = fmt.extensions[name]
+            verdict = parse_bool(value)
+            if verdict is None:
+                raise refuse(f"line {line}: extensions.{name} is not a boolean; git refuses "
+                             f"it too.")
+            if name == "worktreeconfig":
+                fmt.worktree_config = verdict
+    for name, supported in (("objectformat", "sha1"), ("compatobjectformat", None),
+                            ("refstorage", "files")):
+        if name not in fmt.extensions:
+            continue
+        value, line = fmt.extensions[name]
+        text = (value or b"").decode("utf-8", "replace").lower()
+        if name == "compatobjectformat" and text in ("sha1", "sha256"):
+            continue
+        if text != supported:
+            what = {"objectformat": "object format", "compatobjectformat":
+                    "compatibility object format", "refstorage": "ref storage"}[name]
+            raise AyjntError(f"{path}, line {line}: unsupported {what} (extensions.{name}); "
+                             f"ayjnt-hooks reads SHA-1 repositories with the files ref "
+                             f"backend only.", path=path)
 
 
 def discover(start: str) -> Repo:
-    """The repository that contains ``start`` (or the one ``GIT_DIR`` names)."""
+    """The repository that contains ``start`` (or the one ``GIT_DIR`` names), with its work
+    tree as git would set it up; the repository format is checked first."""
     env = os.environ
     cwd = os.getcwd()
     env_gitdir = env.get("GIT_DIR")
+    bare_here = False
     if env_gitdir:
         gitdir = os.path.abspath(os.path.join(cwd, env_gitdir))
         if os.path.isfile(gitdir):
             gitdir = read_gitfile(gitdir)
-        worktree: str | None = os.path.abspath(env.get("GIT_WORK_TREE") or cwd)
+        if not is_git_directory(gitdir):
+            raise AyjntError(f"GIT_DIR={env_gitdir} is not a git repository; git refuses it "
+                             f"too.")
+        top = cwd
     else:
         current = os.path.abspath(start)
         while True:
             dotgit = os.path.join(current, ".git")
-            if os.path.isdir(dotgit) and _is_gitdir(dotgit):
-                gitdir = dotgit
-                break
             if os.path.isfile(dotgit):
                 gitdir = read_gitfile(dotgit)
+                break
+            if os.path.isdir(dotgit):
+                if is_git_directory(dotgit):
+                    gitdir = dotgit
+                    break
+                if _looks_like_broken_gitdir(dotgit):
+                    head = os.path.join(dotgit, "HEAD")
+                    raise AyjntError(f"{head}: not a valid HEAD (neither 'ref: refs/…' nor an "
+                                     f"object id); git does not see a repository here "
+                                     f"either.", path=head,
+                                     hint="restore it, e.g. `echo 'ref: refs/heads/main' > "
+                                          ".git/HEAD`")
+            if is_git_directory(current):
+                gitdir, bare_here = current, True
                 break
             parent = os.path.dirname(current)
             if parent == current:
@@ -207,20 +466,55 @@ def discover(start: str) -> Repo:
                                "directories): .git",
                                hint=f"run it inside a git checkout ({start} is not in one)")
             current = parent
-        worktree = current
-        if env.get("GIT_WORK_TREE"):
-            worktree = os.path.abspath(env["GIT_WORK_TREE"])
+        top = current
     commondir = os.path.abspath(os.path.join(cwd, env["GIT_COMMON_DIR"])) \
         if env.get("GIT_COMMON_DIR") else commondir_of(gitdir)
+    fmt = read_format(gitdir, commondir)
+    worktree = _worktree(fmt, gitdir, commondir, top, explicit=bool(env_gitdir),
+                         bare_here=bare_here)
     index = env.get("GIT_INDEX_FILE")
     index_file = os.path.abspath(os.path.join(cwd, index)) if index \
         else os.path.join(gitdir, "index")
-    repo = Repo(gitdir, commondir, worktree, index_file)
-    fmt = repo.config_get("extensions", "objectformat")
-    if fmt and fmt.lower() != "sha1":
-        raise AyjntError(f"{commondir}: unsupported repository format (objectFormat={fmt}); "
-                         f"ayjnt-hooks reads SHA-1 repositories only.")
-    if repo.config_get("extensions", "refstorage") not in (None, "files"):
-        raise AyjntError(f"{commondir}: unsupported ref storage (reftable); ayjnt-hooks reads "
-                         f"the files backend only.")
+    repo = Repo(gitdir, commondir, worktree, index_file, worktree_config=fmt.worktree_config)
+    from .supported import check_repository
+
+    check_repository(repo)
     return repo
+
+
+def _worktree(fmt: RepoFormat, gitdir: str, commondir: str, top: str, *, explicit: bool,
+              bare_here: bool) -> str | None:
+    """git's rules (setup.c, t1510): ``GIT_WORK_TREE`` wins; else ``core.bare`` means none;
+    else ``core.worktree`` (relative to the git dir); else the folder holding ``.git`` (or the
+    current folder with ``GIT_DIR``). A linked worktree ignores the shared config's
+    ``core.bare`` and ``core.worktree`` unless ``extensions.worktreeConfig`` is on."""
+    env = os.environ
+    config = os.path.join(commondir, "config")
+    shared = os.path.exists(os.path.join(gitdir, "commondir")) and not fmt.worktree_config
+    bare = None if shared else fmt.bare
+    configured = None if shared else fmt.worktree
+    if env.get("GIT_WORK_TREE"):
+        path = os.path.abspath(env["GIT_WORK_TREE"])
+        if not os.path.isdir(path):
+            raise AyjntError(f"GIT_WORK_TREE={env['GIT_WORK_TREE']} is not a folder; git "
+                             f"refuses it too (fatal: Invalid path).")
+        return os.path.realpath(path)
+    if bare:
+        if configured is not None and (explicit or not bare_here):
+            raise AyjntError(f"{config}: core.bare and core.worktree are both set; git refuses "
+                             f"it too (\"unable to set up work tree using invalid config\").",
+                             path=config)
+        return None
+    if configured is not None:
+        path = configured if os.path.isabs(configured) else os.path.join(gitdir, configured)
+        if not os.path.isdir(path):
+            raise AyjntError(f"{config}: core.worktree names {path}, which is not a folder; git "
+                             f"refuses it too.", path=config,
+                             hint="fix it (`git config core.worktree <folder>`) or remove it "
+                                  "(`git config --unset core.worktree`)")
+        return os.path.realpath(path)
+    if bare_here:
+        return None
+    if explicit and env.get("GIT_IMPLICIT_WORK_TREE") in ("0", "false"):
+        return None
+    return top

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .contentcheck import ContentCheck
     from .index_entries import IndexEntry
 
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _CONFLICT_CODES = {1: "DD", 2: "AU", 3: "UD", 4: "UA", 5: "DU", 6: "AA", 7: "UU"}
 _U32 = 0xFFFFFFFF
 # lstat errors that mean "not there" to git; any other (too long, no permission) is reported
@@ -103,6 +104,19 @@ class _Node:
         self.files: dict[bytes, tuple[int, str]] = {}
         self.dirs: dict[bytes, _Node] = {}
         self._sha = sha  # known up front for a sparse directory entry
+        self.sparse = sha is not None
+
+    def entry_count(self) -> int:
+        """How many index entries the folder covers (a sparse directory entry is one)."""
+        if self.sparse:
+            return 1
+        return len(self.files) + sum(d.entry_count() for d in self.dirs.values())
+
+    def find(self, path: bytes) -> _Node | None:
+        node: _Node | None = self
+        for part in path.split(b"/") if path else ():
+            node = node.dirs.get(part) if node is not None and not node.sparse else None
+        return node
 
     def sha(self) -> str:
         if self._sha is None:
@@ -147,7 +161,9 @@ class StatusComputer:
     def __init__(self, repo: Repo, index: Index | None = None,
                  untracked_mode: str | None = None) -> None:
         if repo.worktree is None:
-            raise AyjntError(f"{repo.gitdir}: a bare repository has no working tree to check.")
+            raise AyjntError(f"{repo.gitdir}: no work tree (a bare repository, or core.bare = "
+                             f"true); git status refuses it too (\"this operation must be run "
+                             f"in a work tree\").", path=repo.gitdir)
         self.repo = repo
         self.worktree: str = repo.worktree
         self._index = index
@@ -173,20 +189,41 @@ class StatusComputer:
 
     # ------------------------------------------------------------ staged
     def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
-        head = self.repo.ref_sha("HEAD")
-        if head is not None:
-            head_tree = self.head_tree = self.repo.commit_tree(head)
-            if self.index.cache_tree_root == head_tree:
-                return {}  # git keeps the cache-tree valid only for what the index holds
+        """HEAD's tree against the entries. The cache-tree is checked, never trusted: git
+        trusts it for subfolders, so one that disagrees with the entries would make git hide a
+        staged change — the index is then refused as corrupt."""
         relevant = [e for e in stage0 if not e.intent_to_add]
+        node = _index_tree(relevant)
+        self._check_cache_tree(node)
+        head = self.repo.ref_sha("HEAD")
         if head is None:
             return {e.path: "A" for e in relevant}
-        node = _index_tree(relevant)
+        head_tree = self.head_tree = self.repo.commit_tree(head)
         if node.sha() == head_tree:
+            self.repo.read_object(head_tree)  # (git reads HEAD's tree: damage there must show)
             return {}
         changes: dict[bytes, str] = {}
         self._compare_tree(head_tree, node, b"", changes)
         return {p.decode("utf-8", "surrogateescape"): x for p, x in changes.items()}
+
+    def _check_cache_tree(self, node: _Node) -> None:
+        """Every valid cache-tree node names the tree its folder's entries make."""
+        for path, count, tree_id in self.index.cache_tree or ():
+            if count < 0:
+                continue  # invalidated: git does not use it
+            folder = node.find(path)
+            agrees = folder.sha() == tree_id.hex() and folder.entry_count() == count \
+                if folder is not None else count == 0 and tree_id.hex() == _EMPTY_TREE
+            if not agrees:
+                from ..errors import AyjntError
+                from .index import INDEX_FIX
+
+                where = f"folder {quote_path(path.decode('utf-8', 'surrogateescape'))}" \
+                    if path else "the top folder"
+                raise AyjntError(f"{self.index.path}: corrupt git index: its cache-tree "
+                                 f"disagrees with its entries for {where}, so git would hide "
+                                 f"staged changes there.", path=self.index.path,
+                                 hint=INDEX_FIX)
 
     def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
         for name, (mode, child) in parse_tree(self.repo.read_object(sha)[1]).items():
@@ -424,22 +461,24 @@ class StatusComputer:
             ignores: dict[str, str] = {}
             data = self._gitmodules_bytes()
             if data is not None:
-                from .config import NeedsFullParser, parse
+                from .config import _BadLine, parse
 
-                values: dict[tuple[str, str | None, str], str | None] = {}
-                try:
-                    parse(data.decode("utf-8", "surrogateescape"), values)
-                except NeedsFullParser:
-                    raise AyjntError(f"{os.path.join(self.worktree, '.gitmodules')}: cannot "
-                                     f"parse it (git config -f .gitmodules --list shows the "
-                                     f"error).") from None
-                for (section, sub, key), value in values.items():
-                    if section != "submodule" or sub is None or value is None:
-                        continue
+                def on_value(base: str, key: str, value: bytes | None, line: int) -> None:
+                    section, _, sub = base.partition(".")
+                    if section.lower() != "submodule" or not sub or value is None:
+                        return
+                    text = value.decode("utf-8", "surrogateescape")
                     if key == "path":
-                        names[value] = sub
-                    elif key == "ignore" and value in SUBMODULE_IGNORE:
-                        ignores[sub] = value  # (git warns about another value and drops it)
+                        names[text] = sub
+                    elif key == "ignore" and text in SUBMODULE_IGNORE:
+                        ignores[sub] = text  # (git warns about another value and drops it)
+
+                try:
+                    parse(data, on_value)
+                except _BadLine:
+                    raise AyjntError(f"{os.path.join(self.worktree, '.gitmodules')}: cannot "
+                                     f"parse it (git config -f .gitmodules --list shows where)."
+                                     ) from None
             self._gitmodules_read = (names, ignores)
         return self._gitmodules_read
 

@@ -6,6 +6,7 @@ from typing import Callable
 
 import pytest
 
+from ayjnt_hooks.engine.collation import sort_key as locale_key
 from ayjnt_hooks.engine.scan import (
     class_name_to_binding,
     class_name_to_kebab,
@@ -13,7 +14,6 @@ from ayjnt_hooks.engine.scan import (
     default_agent_id,
     detect_host_only_globals,
     folder_to_route,
-    locale_key,
     parse_agent_source,
     scan,
     strip_comments,

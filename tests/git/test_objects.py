@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ayjnt_hooks.git.objects import ObjectReader, _apply_delta
+from ayjnt_hooks.git.damage import Corrupt, MissingObject
+from ayjnt_hooks.git.objects import ObjectReader, apply_delta
 from ayjnt_hooks.git.repo import discover
 
 from ..conftest import sh
@@ -37,12 +38,13 @@ def test_reads_every_object_like_git(tmp_path: Path, repack: str | None) -> None
                              capture_output=True).stdout
         assert reader.read(sha) == (TYPES[kind], raw)
         assert repo.read_object(sha) == (TYPES[kind], raw)
-    assert reader.read("0" * 40) is None
-    with pytest.raises(KeyError):
+    with pytest.raises(MissingObject):
+        reader.read("0" * 40)
+    with pytest.raises(KeyError):  # (a MissingObject is a KeyError too)
         repo.read_object("0" * 40)
 
 
-def test_objects_in_an_alternate_store_come_from_dulwich(tmp_path: Path) -> None:
+def test_objects_in_an_alternate_store(tmp_path: Path) -> None:
     origin = tmp_path / "origin"
     origin.mkdir()
     sh(origin, "git init -q -b main . && echo a > a.txt && git add . && git commit -qm c && "
@@ -50,8 +52,8 @@ def test_objects_in_an_alternate_store_come_from_dulwich(tmp_path: Path) -> None
     sh(tmp_path, "git clone -q --shared origin shared")  # objects via info/alternates
     clone = tmp_path / "shared"
     head = sh(clone, "git rev-parse HEAD").stdout.strip()
-    assert ObjectReader(str(clone / ".git" / "objects")).read(head) is None
     raw = sh(clone, "git cat-file commit HEAD").stdout.encode()
+    assert ObjectReader(str(clone / ".git" / "objects")).read(head) == (1, raw)
     assert discover(str(clone)).read_object(head) == (1, raw)
 
 
@@ -62,10 +64,11 @@ def test_objects_in_an_alternate_store_come_from_dulwich(tmp_path: Path) -> None
     (b"abc", bytes([3, 5, 0x90, 3])),  # result shorter than announced
 ], ids=["base-size", "reserved-op", "truncated", "result-size"])
 def test_bad_deltas_are_refused_not_guessed(base: bytes, delta: bytes) -> None:
-    assert _apply_delta(base, delta) is None
+    with pytest.raises(Corrupt):
+        apply_delta(base, delta)
 
 
 def test_delta_copy_and_insert() -> None:
     # copy 3 bytes from offset 0, insert "XY", copy 0x10000 bytes is never asked here
-    assert _apply_delta(b"abcdef", bytes([6, 7, 0x90, 3, 2]) + b"XY" + bytes([0x91, 4, 2])
+    assert apply_delta(b"abcdef", bytes([6, 7, 0x90, 3, 2]) + b"XY" + bytes([0x91, 4, 2])
                         ) == b"abcXYef"
