@@ -277,7 +277,7 @@ def help_width() -> int:
 
 COMMANDS = ("migrate", "status", "check-migrations", "check-lockfile", "check", "pre-commit",
             "pre-push", "hook-impl", "install", "uninstall", "ledger", "rebase-lockfile",
-            "merge-driver")
+            "merge-driver", "completion")
 
 
 def add_fix_flags(p: argparse.ArgumentParser) -> None:
@@ -418,7 +418,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("pathname")
         p.add_argument("--cwd", type=existing_dir)
         p.set_defaults(func=cmd_merge_driver)
+
+    if wanted("completion"):
+        p = command("completion", "print a tab-completion script for bash, zsh or fish "
+                                  "(generated from this parser)")
+        p.add_argument("shell", choices=("bash", "zsh", "fish"))
+        p.set_defaults(func=cmd_completion)
     return parser
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from .completion import script
+
+    sys.stdout.write(script(args.shell, build_parser()))
+    return EXIT_OK
 
 
 class _Plain:
@@ -435,6 +448,10 @@ _PLAIN: dict[str, tuple[dict[str, str], dict[str, tuple[str, ...] | None]]] = {
     "check-migrations": ({"--json": "json", "--fix": "fix", "--fix-deletions": "fix_deletions"},
                          {"--cwd": None, "--stage": STAGES}),
     "check-lockfile": ({"--json": "json"}, {"--cwd": None, "--stage": STAGES}),
+    "check": ({"--json": "json", "--fix": "fix", "--fix-deletions": "fix_deletions"},
+              {"--cwd": None, "--stage": STAGES}),
+    "pre-commit": ({"--json": "json", "--fix": "fix", "--fix-deletions": "fix_deletions"},
+                   {"--cwd": None}),
 }
 
 
@@ -464,7 +481,7 @@ def plain_args(argv: Sequence[str]) -> argparse.Namespace | None:
             return None
         values[name[2:]] = value
     values["command"] = argv[0]
-    values["func"] = cmd_status if argv[0] == "status" else cmd_check
+    values["func"] = {"status": cmd_status, "pre-commit": cmd_pre_commit}.get(argv[0], cmd_check)
     return _Plain(**values)  # type: ignore[return-value]
 
 
@@ -473,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = plain_args(argv) or \
         build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
-    if args.cwd is None:  # every command takes --cwd; ayjnt's default is the current folder
+    if getattr(args, "cwd", "") is None:  # ayjnt's default is the current folder
         args.cwd = os.getcwd()
     func: Callable[[argparse.Namespace], int] = args.func
     return func(args)

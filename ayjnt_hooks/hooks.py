@@ -426,7 +426,24 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
         results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
                                   remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
                                   remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+    if stage == PRE_COMMIT and target.repo is not None and target.repo.worktree:
+        results += _wiring_warnings(target.repo.worktree, target.project)
     return report(results, stage, [target.description], json_mode)
+
+
+def _wiring_warnings(top: str, project: str) -> list[tuple[Finding, str]]:
+    from .managers import LEFTHOOK, lefthook_skippable_push_commands, wiring
+
+    found = lefthook_skippable_push_commands(top)
+    if not found:
+        return []
+    text = block("ayjnt-hooks", "warning: lefthook skips this pre-push gate whenever the "
+                 "checked-out branch has no changed files (`git push origin feat` from a clean "
+                 "main is not checked)", [*found, "", "Use a pre-push script instead:",
+                                          *wiring(LEFTHOOK, project).splitlines()],
+                 None, WARNING)
+    return [(Finding(WARNING, "lefthook-run-skipped", "a lefthook pre-push `run` command "
+                     "is skipped when HEAD has no changed files", "lefthook.yml"), text)]
 
 
 def _resolve_from_ref(repo: Repo, spec: str) -> str:

@@ -154,6 +154,30 @@ def pre_push_line(manager: str, project: str = "") -> str:
     return f'`ayjnt-hooks pre-push{cwd} "$@"` in the pre-push hook'
 
 
+def lefthook_skippable_push_commands(top: str) -> list[str]:
+    """``run:`` lines of a lefthook pre-push section that call ayjnt-hooks. lefthook skips a
+    pre-push ``run`` command when ``git diff HEAD @{push}`` lists no files, so such a gate
+    silently does not run for ``git push origin feat`` from a clean branch; it is never run
+    to refuse, so the commit hook says it. (A text scan: YAML's block form, which lefthook's
+    docs use; .toml/.json configs are not read.)"""
+    found: list[str] = []
+    for name in LEFTHOOK_CONFIGS:
+        if not name.endswith((".yml", ".yaml")):
+            continue
+        try:
+            with open(os.path.join(top, name), encoding="utf-8", errors="replace") as f:
+                lines = f.read(1 << 20).splitlines()
+        except OSError:
+            continue
+        in_push = False
+        for line in lines:
+            if line and not line[0].isspace() and not line.startswith("#"):
+                in_push = line.split(":", 1)[0].strip().strip("'\"") == "pre-push"
+            elif in_push and line.strip().startswith("run:") and "ayjnt-hooks" in line:
+                found.append(f"{name}: {line.strip()}")
+    return found
+
+
 # ------------------------------------------------------------------ the process tree
 
 def _ancestors() -> list[list[str]]:

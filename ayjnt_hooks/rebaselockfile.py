@@ -55,11 +55,11 @@ def _blob_lock(repo: Repo, sha: str, shown: str) -> lf.Lockfile:
 
 
 def resolve_rev(repo: Repo, spec: str) -> str | None:
-    from .git.mergestate import pseudo_ref
+    from .git.mergestate import expand_short_id, pseudo_ref
 
     if spec in PSEUDO_REFS and spec != "HEAD":
         return pseudo_ref(repo, spec)
-    return repo.rev_parse(spec)
+    return repo.rev_parse(spec) or expand_short_id(repo, spec)
 
 
 def _base_of(repo: Repo, a: str, b: str, prefix: str) -> lf.Lockfile | None:
@@ -137,7 +137,7 @@ def find_setup(repo: Repo, op: Operation, prefix: str, onto: str | None,
                     f"HEAD (the history this rebase has built so far) has a lockfile that "
                     f"changes entries of {op.onto[:7]}, the commit the rebase started onto: "
                     "an earlier step was resolved by hand.",
-                    hint=f"ayjnt-hooks rebase-lockfile --onto {op.onto[:7]} (keeps "
+                    hint=f"ayjnt-hooks rebase-lockfile --onto {op.onto} (keeps "
                          f"{op.onto[:7]}'s entries and re-derives the rest), or "
                          "git rebase --abort")
         return Setup(Side(head_lock, "HEAD", head), branch, base, False)
@@ -205,13 +205,12 @@ def _published_conflicts(repo: Repo, op: Operation, prefix: str, chosen: str, he
                          result: lf.Lockfile) -> list[tuple[str, lf.Lockfile]]:
     """Mainline refs (origin/HEAD, origin/main) HEAD contains whose entries the result would
     renumber: a feature branch's own upstream may be renumbered, the mainline never."""
-    from .git.mergestate import ancestors, candidate_refs
+    from .git.mergestate import candidate_refs, is_ancestor
 
-    mine = ancestors(repo, head)
     out = []
     for label, sha in candidate_refs(repo, op.branch, mainline_first=True,
                                      with_upstream=False):
-        if sha == chosen or sha not in mine:
+        if sha == chosen or not is_ancestor(repo, sha, head):
             continue
         lock = lock_at(repo, sha, prefix, label)
         if own_entries(lock["migrations"], result["migrations"]) is None:
@@ -249,9 +248,8 @@ def run(cwd: str, *, onto: str | None, check: bool, json_mode: bool,
     prefix = project_prefix(repo, cwd)
     lock_name = f"{prefix}/{lf.LOCKFILE_PATH}" if prefix else lf.LOCKFILE_PATH
     op = operation(repo)
-    unmerged = unmerged_entries(repo, ("",))
-    engine_unmerged = [p for p in unmerged if p != lock_name
-                       and p.startswith(engine_paths(prefix))]
+    unmerged = unmerged_entries(repo, engine_paths(prefix))
+    engine_unmerged = [p for p in unmerged if p != lock_name]
     if engine_unmerged:
         first = engine_unmerged[0]
         raise AyjntError(f"{first} still has merge conflicts: the agents must be resolved "

@@ -81,6 +81,35 @@ def graph(work: Path, on: bool) -> None:
         shutil.rmtree(work / ".git/objects/info/commit-graphs", ignore_errors=True)
 
 
+def project_commit(work: Path, real: str) -> str:
+    """A commit on top of ``real`` that adds a one-agent ayjnt project (``agents/`` and its
+    lockfile), so that ``ayjnt-deploy --check`` runs its whole preflight; made once, kept
+    as ``refs/bench/project``."""
+    found = subprocess.run(["git", "rev-parse", "-q", "--verify", "refs/bench/project"],
+                           cwd=work, capture_output=True, text=True).stdout.strip()
+    if found:
+        return found
+    from bench.genrepo import lockfile_for
+
+    env = {**ENV, "GIT_INDEX_FILE": str(work / ".git/bench-index"), "GIT_AUTHOR_NAME": "b",
+           "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
+
+    def run(*args: str, stdin: bytes | None = None) -> str:
+        return subprocess.run(("git", *args), cwd=work, env=env, input=stdin, check=True,
+                              capture_output=True).stdout.decode().strip()
+
+    run("read-tree", real)
+    for path, data in (("agents/a0000/agent.ts",
+                        b"export default class Agent0000 extends Agent<Env> {}\n"),
+                       (".ayjnt/migrations.json", lockfile_for(1))):
+        blob = run("hash-object", "-w", "--stdin", stdin=data)
+        run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+    commit = run("commit-tree", run("write-tree"), "-p", real, "-m", "ayjnt project (bench)")
+    (work / ".git/bench-index").unlink()
+    git(work, "update-ref", "refs/bench/project", commit)
+    return commit
+
+
 def set_state(work: Path, branch: str, head: str, upstream: str) -> None:
     """HEAD on ``branch`` at ``head`` and ``origin/<branch>`` at ``upstream`` (no checkout:
     only refs move, so the work tree and index stay those of the fresh clone)."""
@@ -118,11 +147,18 @@ def header(title: str) -> None:
 
 def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
     branch = git(work, "symbolic-ref", "--short", "HEAD")
-    tip = git(work, "rev-parse", f"refs/remotes/origin/{branch}")
+    if subprocess.run(["git", "rev-parse", "-q", "--verify", "refs/bench/real"], cwd=work,
+                      capture_output=True).returncode:
+        git(work, "update-ref", "refs/bench/real", f"refs/remotes/origin/{branch}")
+    tip = git(work, "rev-parse", "refs/bench/real")  # the real history, whatever moved since
     files = len(git(work, "ls-files", "-z").split("\0")) - 1
     commits = int(git(work, "rev-list", "--count", tip))
     print(f"\n### {name}: {files:,} files, {commits:,} commits (branch {branch})")
     py = [sys.executable, "-c", FACTS]
+    floor, git_floor = paired_ms(proc([sys.executable, "-c", "pass"], work),
+                                 proc(["git", "rev-parse", "HEAD"], work), runs)
+    print(f"\nstart-up floors: `python -c pass` {floor:.1f} ms, `git rev-parse HEAD` "
+          f"{git_floor:.1f} ms")
     if "ahead" in parts:
         for with_graph in (False, True):
             graph(work, with_graph)
@@ -142,15 +178,16 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
             set_state(work, branch, tip, tip)
         graph(work, False)
     if "clean" in parts:
-        set_state(work, branch, tip, tip)
-        git(work, "reset", "-q", "--hard", tip)
-        header("clean verdict and preflight (in sync, fresh index)")
+        project = project_commit(work, tip)
+        set_state(work, branch, project, project)
+        git(work, "reset", "-q", "--hard", project)
+        header("clean verdict and preflight (in sync, + a one-agent ayjnt project, fresh index)")
         for version in ("2", "4"):
             git(work, "update-index", "--index-version", version)
             proof = subprocess.run(
                 [sys.executable, "-c", "from ayjnt_hooks.git.cleanproof import proven_clean; "
                  "from ayjnt_hooks.git.repo import discover; "
-                 "print(proves_clean(discover('.')))"], cwd=work, capture_output=True,
+                 "print(proven_clean(discover('.')))"], cwd=work, capture_output=True,
                 text=True).stdout.strip()
             ours, ref = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], work),
                                   proc(["git", "status", "--porcelain"], work), runs)
@@ -165,7 +202,12 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
         five = [["git", "status", "--porcelain"], ["git", "rev-parse", "--abbrev-ref", "HEAD"],
                 ["git", "rev-parse", "--verify", f"origin/{branch}"], *rev_lists]
         ours, ref = paired_ms(proc([AYJNT_DEPLOY, "--check"], work), procs(five, work), runs)
+        code = subprocess.run([AYJNT_DEPLOY, "--check"], cwd=work,
+                              capture_output=True).returncode
+        assert code == 0, f"{name}: ayjnt-deploy --check exited {code}"
         row("ayjnt-deploy --check", ours, ref, "ayjnt's 5 git commands")
+        set_state(work, branch, tip, tip)
+        git(work, "reset", "-q", "--hard", tip)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

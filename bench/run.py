@@ -264,10 +264,60 @@ def hooks_and_deploy(runs: int) -> None:
         "ayjnt's 5 git commands", "≤ 2x git")
 
 
+def _hooks_repo(tmp: Path) -> tuple[Path, str]:
+    """This repository's package files committed into a throwaway repo pre-commit can use."""
+    root = Path(__file__).resolve().parent.parent
+    repo = tmp / "hooks-repo"
+    repo.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
+        shutil.copy(root / name, repo / name)
+    shutil.copytree(root / "ayjnt_hooks", repo / "ayjnt_hooks",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@e",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@e"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "h"]):
+        subprocess.run(cmd, cwd=repo, check=True, env=env)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, text=True,
+                         capture_output=True).stdout.strip()
+    return repo, sha
+
+
+def one_process(runs: int) -> None:
+    """Issue #13: the `ayjnt` hook id runs both checks in one process."""
+    header("One process per stage (issue #13), 5k files/50 agents, pre-commit stage")
+    repo = generate(5_000, 100, 50)
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git/index")}
+    separate = [proc([AYJNT_HOOKS, c], repo, env) for c in ("check-migrations", "check-lockfile")]
+    both, two = paired_ms(proc([AYJNT_HOOKS, "check"], repo, env),
+                          lambda: [run() for run in separate], runs)
+    row("`ayjnt-hooks check` (both checks, one process)", both, two,
+        "check-migrations + check-lockfile", "-")
+    pre_commit = shutil.which("pre-commit", path=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    if pre_commit is None:
+        print("| (pre-commit not installed: the pre-commit rows are skipped) |")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        hooks, sha = _hooks_repo(Path(tmp))
+        configs = {}
+        for name, ids in (("one", ["ayjnt"]), ("two", ["ayjnt-migrations", "ayjnt-lockfile"])):
+            configs[name] = Path(tmp, f"{name}.yaml")
+            configs[name].write_text(f"repos:\n- repo: {hooks}\n  rev: {sha}\n  hooks:\n"
+                                     + "".join(f"  - id: {i}\n" for i in ids))
+        pc_env = {**os.environ, "PRE_COMMIT_HOME": str(Path(tmp, "home")),
+                  "PRE_COMMIT_COLOR": "never"}
+
+        def run_with(config: Path) -> Callable[[], object]:
+            return proc([pre_commit, "run", "--config", str(config), "--hook-stage",
+                         "pre-commit"], repo, pc_env)
+        one, two = paired_ms(run_with(configs["one"]), run_with(configs["two"]), runs)
+        row("pre-commit run: hook `ayjnt`", one, two, "hooks ayjnt-migrations + -lockfile",
+            "-")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=("engine", "git", "hooks"))
+    parser.add_argument("--only", choices=("engine", "git", "hooks", "one-process"))
     args = parser.parse_args()
     runs = 5 if args.quick else 11
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; median of {runs} runs")
@@ -277,6 +327,8 @@ def main() -> int:
         git_state(runs)
     if args.only in (None, "hooks"):
         hooks_and_deploy(runs)
+    if args.only in (None, "one-process"):
+        one_process(runs)
     return 0
 
 

@@ -32,7 +32,7 @@ SLOTS = (
     {"folder": "docs", "cls": "DocsAgent", "renamed": "GuideAgent", "moved": "guide",
      "new": ("zulu", "ZuluAgent")},
 )
-BASE_AGENTS = {"agents/chat/agent.ts": agent_src("ChatAgent"),
+BASE_AGENTS: dict[str, str | bytes] = {"agents/chat/agent.ts": agent_src("ChatAgent"),
                "agents/notes/agent.ts": agent_src("NotesAgent"),
                "agents/docs/agent.ts": agent_src("DocsAgent"),
                "agents/admin/agent.ts": agent_src("AdminAgent", "admin_v1")}

@@ -23,6 +23,8 @@ def test_every_subcommand_has_version(capsys: pytest.CaptureFixture[str], comman
     pytest.param(["check-migrations", "--stage", "pre-push", "--fix", "--fix-deletions"],
                  id="check-migrations"),
     pytest.param(["check-lockfile", "--stage=manual", "--json"], id="check-lockfile"),
+    pytest.param(["check", "--stage", "pre-commit", "--fix", "--json"], id="check"),
+    pytest.param(["pre-commit", "--cwd", ".", "--fix"], id="pre-commit"),
 ])
 def test_plain_spellings_parse_as_argparse_parses_them(argv: list[str]) -> None:
     from ayjnt_hooks.cli import build_parser, plain_args
@@ -60,3 +62,89 @@ def test_status_runs_without_importing_argparse() -> None:
             "sys.stderr.write(str('argparse' in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stderr == "False"
+
+
+# --- tab completion, generated from the parser, run by the real shells ---------------------
+
+def _completion(shell: str) -> str:
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(("completion", shell)) == 0
+    return out.getvalue()
+
+
+def _shell(name: str) -> str:
+    import os
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("AYJNT_HOOKS_REQUIRE_MANAGERS"):
+            pytest.fail(f"{name} is not installed: .ci/run installs it")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def _run(argv: list[str], script: str, tmp_path: object) -> list[str]:
+    import subprocess
+
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=str(tmp_path),
+                          input=script)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    pytest.param("ayjnt-hooks ", set(COMMANDS), id="every-command"),
+    pytest.param("ayjnt-hooks pre-", {"pre-commit", "pre-push"}, id="prefix"),
+    pytest.param("ayjnt-hooks check --st", {"--stage"}, id="flag"),
+    pytest.param("ayjnt-hooks check --stage ", {"pre-commit", "pre-push", "manual"},
+                 id="choices"),
+    pytest.param("ayjnt-hooks install --hook pre-p", {"pre-push"}, id="repeatable-choice"),
+    pytest.param("ayjnt-hooks completion ", {"bash", "zsh", "fish"}, id="positional"),
+    pytest.param("ayjnt-hooks migrate --cwd sub", {"subdir/"}, id="cwd-folders"),
+    pytest.param("ayjnt-deploy --no-", {"--no-build"}, id="ayjnt-deploy"),
+])
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_completion_in_the_real_shell(tmp_path: object, shell: str, words: str,
+                                      expected: set[str]) -> None:
+    import pathlib
+
+    folder = pathlib.Path(str(tmp_path))
+    (folder / "subdir").mkdir()
+    (folder / "subfile").write_text("x")
+    script = _completion(shell)
+    if shell == "bash":
+        parts = words.split(" ")
+        function = "_ayjnt_deploy" if parts[0] == "ayjnt-deploy" else "_ayjnt_hooks"
+        program = (script + "\nCOMP_WORDS=(" + " ".join(f"'{p}'" for p in parts) + ")\n"
+                   f"COMP_CWORD={len(parts) - 1}\n{function}\n"
+                   'printf "%s\\n" "${COMPREPLY[@]}"\n')
+        got = _run([_shell("bash"), "--norc", "-s"], program, folder)
+        got = [g + "/" if (folder / g).is_dir() else g for g in got]
+    else:
+        program = script + f"\ncomplete -C {words!r}\n"
+        got = [line.split("\t")[0] for line in
+               _run([_shell("fish"), "--no-config", "-c", "source -"], program, folder)]
+        got = [g for g in got if not g.startswith("\t")]
+    assert set(got) == expected, got
+
+
+def test_zsh_completion_defines_every_command(tmp_path: object) -> None:
+    """zsh's completion system needs a terminal; run the generated functions with
+    _describe/_arguments stubbed to print what zsh would be given."""
+    program = (_completion("zsh").replace("compdef _ayjnt_hooks", ": compdef")
+               + "\n_describe() { print -rl -- ${(P)4} }\n_arguments() { print -rl -- \"$@\" }\n"
+               "CURRENT=2; words=(ayjnt-hooks ''); _ayjnt_hooks\n"
+               "CURRENT=3; words=(ayjnt-hooks check --stage); _ayjnt_hooks\n")
+    got = _run([_shell("zsh"), "-f", "-s"], program, tmp_path)
+    text = " ".join(got)
+    for name in COMMANDS:
+        assert f"{name}:" in text
+    assert "--stage[which snapshot to check (default: inferred from git/pre-commit)]" \
+           ":value:(pre-commit pre-push manual)" in got
+    assert "--cwd[the ayjnt project folder]:folder:_files -/" in got
+    assert "(-V --version)--version[show program's version number and exit]" in got

@@ -341,3 +341,28 @@ def test_fix_through_pre_commit(tmp_path: Path, hooks_repo: tuple[Path, str],
     assert "SupportAgent" in (proj / ".ayjnt/migrations.json").read_text()
     c.sh("git add .ayjnt/migrations.json")
     assert_allowed(c.commit("add with fix"))
+
+
+def test_history_rewrite_fix_works_as_printed(consumer: Consumer) -> None:
+    """The refusal of a rewritten history prints the rebase with the real branch and the
+    lockfile step; running exactly those commands makes the push pass."""
+    import re
+
+    _second_clone_appends(consumer, "AlphaAgent")  # origin: v2 = AlphaAgent
+    consumer.add_agent("BetaAgent", "beta")
+    build(consumer.proj)  # local: v2 = BetaAgent, a rewrite of the remote's v2
+    consumer.sh("git add -A && git commit -q --no-verify -m beta && git fetch -q origin && "
+                "git merge -q -s ours --no-edit origin/main")
+    proc = consumer.push("origin main")
+    out = proc.stdout + proc.stderr
+    assert_blocked(proc, "rewrites the remote's migration history",
+                   "they differ in timestamp, new_sqlite_classes:")
+    fix = re.search(r"fix: (git fetch origin && git rebase origin/main); on the lockfile "
+                    r"conflict run `(ayjnt-hooks rebase-lockfile)` \(it keeps origin/main's "
+                    r"entries and renumbers yours\), `(git add \.ayjnt/migrations\.json)`, "
+                    r"`(git rebase --continue)`", out)
+    assert fix, out
+    rebase = consumer.sh(fix.group(1), check=False)
+    assert rebase.returncode != 0  # the lockfile conflicts, as the fix says
+    consumer.sh(f"{fix.group(2)} && {fix.group(3)} && GIT_EDITOR=true {fix.group(4)}")
+    assert_allowed(consumer.push("origin main"))

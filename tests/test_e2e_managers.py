@@ -188,7 +188,20 @@ def test_plausible_wiring_never_checks_the_wrong_snapshot(
     proc = c.push("origin main")
     assert_blocked(proc, "runs inside `git push`, but its stdin is empty", expected_line)
     if kind == "lefthook":
-        return  # lefthook skips `run` commands when pushing another branch: see README
+        # lefthook skips `run` commands when pushing another branch (see README), so the
+        # commit hook warns about this wiring with the one that works
+        write_files(c.work, {"lefthook.yml": PLAUSIBLE["lefthook"]["lefthook.yml"]
+                             + "pre-commit:\n  commands:\n    ayjnt:\n"
+                               "      run: ayjnt-hooks pre-commit\n"})
+        c.sh(f"{tool('lefthook')} install")
+        c.add_agent("Gamma", "gamma")
+        build(c.proj)
+        c.sh("git add -A")
+        proc = c.commit("gamma")
+        assert_allowed(proc)
+        assert "warning: lefthook skips this pre-push gate" in proc.stdout + proc.stderr
+        assert "script: ayjnt.sh" in proc.stdout + proc.stderr
+        return
     # a bad feat from a clean main with the fix sitting untracked in the working tree
     c.sh("git push -q --no-verify origin main && git checkout -qb feat")
     c.add_agent("BetaAgent", "beta")

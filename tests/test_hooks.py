@@ -398,3 +398,36 @@ def test_broken_staged_lockfile_fix_really_restores_it(
     sh(proj, fix.group(1))
     assert lock.read_bytes() == good
     assert main(("check", "--stage", "pre-commit")) == 0
+
+
+def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two branches each appended v2; the merge leaves markers, a careless `git add` stages
+    them. The printed fix, run as printed, gives a sound lockfile
+    that keeps the remote's history (before: `git checkout --theirs … (the branch you merged
+    into)`, which names the wrong side; now `ayjnt-hooks rebase-lockfile`)."""
+    import re
+
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    other = tmp_path / "other"
+    sh(tmp_path, f"git clone -q {tmp_path / 'origin.git'} {other}")
+    write_files(other, {"agents/alpha/agent.ts": agent("AlphaAgent")})
+    build(other)
+    sh(other, "git add -A && git commit -qm alpha && git push -q origin main")
+    write_files(proj, {"agents/beta/agent.ts": agent("BetaAgent")})
+    build(proj)
+    sh(proj, "git add -A && git commit -qm beta && git fetch -q origin")
+    assert sh(proj, "git merge -q origin/main", check=False).returncode != 0
+    sh(proj, "git add -A")
+    code, out = run(capsys, "check-lockfile", "--stage", "pre-commit")
+    assert code == 1 and "merge-conflict markers" in out
+    fix = re.search(r"fix: (ayjnt-hooks rebase-lockfile) \(keeps the remote's entries, "
+                    r"renumbers this branch's after them\), then (git add "
+                    r"\.ayjnt/migrations\.json)", out)
+    assert fix, out
+    sh(proj, f"{fix.group(1)} && {fix.group(2)}")
+    assert run(capsys, "check", "--stage", "pre-commit")[0] == 0
+    lock = json.loads((proj / ".ayjnt/migrations.json").read_text())
+    assert [m["tag"] for m in lock["migrations"]] == ["v1", "v2", "v3"]
+    assert lock["migrations"][1]["new_sqlite_classes"] == ["AlphaAgent"]  # the remote's v2

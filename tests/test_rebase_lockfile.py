@@ -24,8 +24,14 @@ KINDS = ("add", "rename", "delete", "move")
 PAIRS = list(itertools.product(KINDS, KINDS))
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}-then-{b}" for a, b in PAIRS])
+# Every (pair, method) combination runs once, resolved either by `rebase-lockfile` or by the
+# merge driver: each pair goes through all four methods, two with each resolver (each landing
+# costs real git runs, so the full cross product twice over would double the suite).
+CLI_CASES = [(a, b, METHODS[(i + j) % 4]) for i, (a, b) in enumerate(PAIRS) for j in (1, 3)]
+
+
+@pytest.mark.parametrize(("first", "second", "method"), CLI_CASES,
+                         ids=[f"{a}-then-{b}-{m}" for a, b, m in CLI_CASES])
 def test_two_branches_rebase_lockfile(tmp_path: Path, first: str, second: str, method: str
                                       ) -> None:
     w = World(tmp_path, driver=False)
@@ -39,8 +45,6 @@ def test_two_branches_rebase_lockfile(tmp_path: Path, first: str, second: str, m
         assert info["bytes_equal"]  # byte for byte what `ayjnt build` writes from origin/main
 
 
-# Every pair through two of the four methods (each method sees eight pairs): the driver's
-# decisions depend on the pair and on merge-vs-replay, and each landing costs real git runs.
 DRIVER_CASES = [(a, b, METHODS[(i + j) % 4]) for i, (a, b) in enumerate(PAIRS) for j in (0, 2)]
 
 
@@ -55,6 +59,11 @@ def test_two_branches_merge_driver(tmp_path: Path, first: str, second: str, meth
     info = w.land("b", method)
     assert info["resolved_by"] is None, info  # the driver merged it: no conflict left
     assert info["bytes_equal"], info
+
+
+def test_every_pair_and_method_runs_once() -> None:
+    every = [(a, b, m) for a, b in PAIRS for m in METHODS]
+    assert sorted(CLI_CASES + DRIVER_CASES) == sorted(every)
 
 
 ORDERS = list(itertools.permutations(range(3)))
@@ -166,6 +175,34 @@ def test_literal_result_of_the_classic_case(tmp_path: Path) -> None:
     assert (w.work / LOCK).read_text() == expected
     # the renumbered entry kept the branch's timestamp
     assert stamps[2] == json.loads(w.git("show", f"b:{LOCK}"))["migrations"][1]["timestamp"]
+
+
+def test_literal_result_move_then_rename(tmp_path: Path) -> None:
+    """A moved a folder (classes only: `chat` re-keyed to `talk`, appended last, §2.5 step 1);
+    B renamed NotesAgent (v2 renamed_classes, the key keeps its place, §2.5 step 4). Written
+    out by hand from the reference rules."""
+    w = World(tmp_path, driver=False)
+    w.branch("a", "move", 0)
+    w.branch("b", "rename", 1)
+    w.land("a", "merge")
+    w.land("b", "merge")
+    stamps = [m["timestamp"] for m in json.loads((w.work / LOCK).read_text())["migrations"]]
+
+    def block(key: str, cls: str) -> str:
+        return (f'    "{key}": {{\n      "agentId": "{key}",\n      "className": "{cls}",\n'
+                '      "firstTag": "v1"\n    }')
+
+    expected = ('{\n  "version": 1,\n  "migrations": [\n    {\n      "tag": "v1",\n'
+                f'      "timestamp": "{stamps[0]}",\n      "new_sqlite_classes": [\n'
+                '        "AdminAgent",\n        "ChatAgent",\n        "DocsAgent",\n'
+                '        "NotesAgent"\n      ]\n    },\n    {\n      "tag": "v2",\n'
+                f'      "timestamp": "{stamps[1]}",\n      "renamed_classes": [\n        {{\n'
+                '          "from": "NotesAgent",\n          "to": "MemoAgent"\n        }\n'
+                '      ]\n    }\n  ],\n  "classes": {\n'
+                + ",\n".join((block("admin_v1", "AdminAgent"), block("docs", "DocsAgent"),
+                               block("notes", "MemoAgent"), block("talk", "ChatAgent")))
+                + "\n  }\n}\n")
+    assert (w.work / LOCK).read_text() == expected
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:

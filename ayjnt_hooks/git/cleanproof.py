@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from .contentcheck import ContentCheck
     from .repo import Repo
+    from .settings import StatusSettings
     from .untracked import UntrackedNames
 
 # ctime s/ns, mtime s/ns, (dev: git does not compare it), ino, mode, uid, gid, size,
@@ -66,6 +67,7 @@ _MODE_FROM_STAT = {0o100644: 0o100000, 0o100755: 0o100100, 0o120000: 0o120100}
 _NS = 1_000_000_000
 _U32 = 0xFFFFFFFF
 _NOT_PROVEN = -1
+_EMPTY_BLOB = bytes.fromhex("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
 # Below this many entries a second process costs more than it saves.
 FORK_MIN_ENTRIES = 8192
 
@@ -73,6 +75,13 @@ FORK_MIN_ENTRIES = 8192
 def proven_clean(repo: Repo) -> bool:
     """True only when git would call the working tree clean; False means "not proven"."""
     if repo.worktree is None or not _platform_supported(repo):
+        return False
+    from .settings import StatusSettings
+
+    settings = StatusSettings(repo)  # (refuses, as git does, a setting git cannot read)
+    if settings.ignorecase or settings.precompose:
+        # Counting names proves "nothing else is here" only where a lookup matches exactly
+        # one name; git's case folding and Unicode precomposition are left to the full check.
         return False
     try:
         with open(repo.index_file, "rb") as f:
@@ -106,8 +115,8 @@ def proven_clean(repo: Repo) -> bool:
                     else check.trees(count, None)
             else:  # the worker checks from the front; we come from the back when free
                 found = check.trees(count, worker.chunk_starts)
-            proven = found is not None and _nothing_staged(repo, data, *found) \
-                and _folders_exact(repo, found[1], root, root_fd)
+            proven = found is not None and _nothing_staged(repo, settings, data, *found) \
+                and _folders_exact(repo, settings, found[1], root, root_fd)
         finally:
             if worker is not None:
                 proven = worker.finish(check, proven)
@@ -119,13 +128,8 @@ def proven_clean(repo: Repo) -> bool:
 
 
 def _platform_supported(repo: Repo) -> bool:
-    if not (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
-            and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd):
-        return False  # (Windows)
-    # Counting names proves "nothing else is here" only where a lookup matches exactly one
-    # name; git's own case folding and Unicode precomposition are left to the full check.
-    return not (repo.config_bool("core", "ignorecase", False)
-                or repo.config_bool("core", "precomposeunicode", False))
+    return (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")  # (not on Windows)
+            and os.stat in os.supports_dir_fd and os.listdir in os.supports_fd)
 
 
 class _EntryCheck:
@@ -141,7 +145,9 @@ class _EntryCheck:
         self.data = data
         self.version = version
         self.root_fd = root_fd
-        self.racy_limit = index_mtime  # an entry not older than the index is racily clean
+        # an entry not older than the index is racily clean; git (built without USE_NSEC, its
+        # default) compares whole seconds
+        self.racy_limit = index_mtime // _NS * _NS
         self.content = content  # where the stat data cannot decide, as git: by content
 
     def trees(self, count: int, chunk_starts: list[tuple[int, bytes]] | None
@@ -234,6 +240,7 @@ class _EntryCheck:
                 st = lstat(name, dir_fd=root_fd)
                 mtime = ms * _NS + mn
                 if (mtime >= racy_limit
+                        or (not size and data[entry + 40:entry + 60] != _EMPTY_BLOB)  # smudged
                         or st.st_mtime_ns != mtime or st.st_ctime_ns != cs * _NS + cn
                         or st.st_size != size or st.st_ino & _U32 != ino
                         or st.st_uid != uid or st.st_gid != gid
@@ -315,14 +322,18 @@ def _sha1_constructor(count: int) -> Callable[[bytes], Any]:
     return openssl_sha1
 
 
-def _nothing_staged(repo: Repo, data: bytes, entries_end: int, folders: list[Folder]) -> bool:
+def _nothing_staged(repo: Repo, settings: StatusSettings, data: bytes, entries_end: int,
+                    folders: list[Folder]) -> bool:
     """The entries' root tree is HEAD's, and the index has no extension that changes what it
-    holds (a sparse or split index, or a required one we do not know)."""
+    holds (a sparse or split index, or a required one we do not know), nor a saved untracked
+    cache that git may read stale names from (then the exact path decides)."""
     try:
         extensions = index_extensions(data, entries_end)
     except Corrupt:
         return False
-    if any(not optional_extension(sig) for sig, _ in extensions):
+    if any(not optional_extension(sig) or (sig == b"UNTR"
+                                           and settings.untracked_cache_can_be_stale)
+           for sig, _ in extensions):
         return False
     head = repo.ref_sha("HEAD")
     if head is None:
@@ -333,11 +344,16 @@ def _nothing_staged(repo: Repo, data: bytes, entries_end: int, folders: list[Fol
     return repo.read_object(tree)[0] == 2  # git reads HEAD's tree, so damage there must show
 
 
-def _folders_exact(repo: Repo, folders: list[Folder], root: bytes, root_fd: int) -> bool:
-    """Each indexed folder holds exactly its indexed names (plus ignored ones)."""
+def _folders_exact(repo: Repo, settings: StatusSettings, folders: list[Folder], root: bytes,
+                   root_fd: int) -> bool:
+    """Each indexed folder holds exactly its indexed names (plus ignored ones; with
+    status.showUntrackedFiles=no, plus anything)."""
     from .untracked import UntrackedNames
 
-    untracked = UntrackedNames(repo, os.fsdecode(root))  # (ignore rules read only if needed)
+    if settings.untracked == "no":
+        untracked = None
+    else:  # (ignore rules read only if needed)
+        untracked = UntrackedNames(repo, os.fsdecode(root), settings.untracked)
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     for path, indexed, tree_id in folders:
         try:
@@ -350,7 +366,8 @@ def _folders_exact(repo: Repo, folders: list[Folder], root: bytes, root_fd: int)
             return False
         finally:
             os.close(fd)
-        if found != indexed and not _extra_names_ignored(repo, untracked, root, path, tree_id):
+        if found != indexed and untracked is not None \
+                and not _extra_names_ignored(repo, untracked, root, path, tree_id):
             return False
     return True
 
@@ -359,19 +376,20 @@ def _extra_names_ignored(repo: Repo, untracked: UntrackedNames, root: bytes, fol
                          tree_id: bytes) -> bool:
     """Is every name in ``folder`` that the index does not hold one git would not list?"""
     from .trees import parse_tree
+    from .untracked import kind_of
 
     indexed = parse_tree(repo.read_object(tree_id.hex())[1])
     where = root + b"/" + folder if folder else root
     for name in os.listdir(where):
-        if name in indexed or (not folder and name == b".git"):
+        if name in indexed:
             continue
         full = where + b"/" + name
         try:
-            is_dir = stat.S_ISDIR(os.lstat(full).st_mode)
+            kind = kind_of(os.lstat(full).st_mode)
         except OSError:
             return False
         rel = (folder + b"/" + name if folder else name).decode("utf-8", "surrogateescape")
-        if untracked.line(os.fsdecode(full), rel, is_dir) is not None:
+        if untracked.lines(os.fsdecode(full), rel, kind, True):
             return False
     return True
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -183,6 +184,31 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_rules_file(path: str, nofollow: bool) -> bytes | None:
+    """An ignore file's bytes; None when there is none (or it is a folder, as git skips it).
+    A FIFO or device there is refused: git's plain ``open`` of it would block forever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | (getattr(os, "O_NOFOLLOW", 0) if nofollow else 0))
+    except OSError:
+        return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            from ..errors import AyjntError
+
+            raise AyjntError(f"{path} is not a regular file (a FIFO or a device): git status "
+                             f"would wait forever reading it as ignore rules. Remove it.",
+                             path=path)
+        return _read_all(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _last_match(rules: list[_Rule], rel: str, base_name: str, is_dir: bool) -> bool | None:
     """True (excluded) / False (re-included) by the last matching rule, None if none match."""
     for regex, negated, dir_only, base_only in reversed(rules):
@@ -203,28 +229,17 @@ class IgnoreRules:
         self._excluded: dict[tuple[str, bool], bool] = {}
         self._global: list[list[_Rule]] = []  # info/exclude first: it wins over excludesFile
         for path in exclude_files:
-            try:
-                with open(path, "rb") as f:
-                    self._global.append(parse(f.read(), ignorecase))
-            except OSError:
-                continue
+            data = read_rules_file(path, nofollow=False)
+            if data is not None:
+                self._global.append(parse(data, ignorecase))
 
     def _folder_rules(self, folder: str) -> list[_Rule]:
         rules = self._per_folder.get(folder)
         if rules is None:
             path = os.path.join(self.worktree, folder, ".gitignore")
-            rules = []
-            try:  # git (2.32+) does not follow a symlinked .gitignore inside the tree
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            except OSError:
-                pass
-            else:
-                try:
-                    rules = parse(_read_all(fd), self.ignorecase)
-                except OSError:  # (a folder named .gitignore)
-                    pass
-                finally:
-                    os.close(fd)
+            # git (2.32+) does not follow a symlinked .gitignore inside the tree
+            data = read_rules_file(path, nofollow=True)
+            rules = [] if data is None else parse(data, self.ignorecase)
             self._per_folder[folder] = rules
         return rules
 

@@ -42,6 +42,7 @@ class Index:
         self.mtime_ns = mtime_ns
         self.cache_tree = cache_tree  # every node of the TREE extension, valid or not
         self.sparse = sparse
+        self.untracked_cache = False  # has a saved untracked cache (the UNTR extension)
 
 
 def corrupt_index(path: str, why: str) -> AyjntError:
@@ -95,6 +96,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
         raise corrupt_index(path, "truncated entry") from None
     cache_tree: list[CacheTreeNode] | None = None
     sparse = False
+    untracked_cache = False
     try:
         extensions = index_extensions(data, pos)
     except Corrupt as e:
@@ -111,13 +113,17 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
                              f"--no-split-index`.", path=path)
         elif sig == b"sdir":
             sparse = True
+        elif sig == b"UNTR":
+            untracked_cache = True
         elif not optional_extension(sig):
             raise AyjntError(f"{path}: the index uses a required extension this reader does not "
                              f"know (git refuses what it does not know too).", path=path,
                              hint=INDEX_FIX)
     if problem is not None:
         raise corrupt_index(path, problem)
-    return Index(path, entries, st.st_mtime_ns, cache_tree, sparse)
+    index = Index(path, entries, st.st_mtime_ns, cache_tree, sparse)
+    index.untracked_cache = untracked_cache
+    return index
 
 
 def index_extensions(data: bytes, pos: int) -> list[tuple[bytes, bytes]]:

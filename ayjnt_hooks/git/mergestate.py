@@ -7,6 +7,7 @@ Read-only, like the rest of ``git/``: the state comes from the files git leaves 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import NamedTuple
 
@@ -48,6 +49,50 @@ def pseudo_ref(repo: Repo, name: str) -> str | None:
     return first if len(first) == 40 else None
 
 
+def expand_short_id(repo: Repo, spec: str) -> str | None:
+    """The one object whose id starts with ``spec`` (4 to 39 hex digits), as git accepts an
+    abbreviated commit; None when none or several match. Looks in the repository's loose
+    objects and version-2 pack indexes (not in alternates)."""
+    text = spec.lower()
+    if not 4 <= len(text) < 40 or any(c not in "0123456789abcdef" for c in text):
+        return None
+    objects = os.path.join(repo.commondir, "objects")
+    found: set[str] = set()
+    with contextlib.suppress(OSError):  # no such fan-out folder: no loose match
+        found.update(text[:2] + name for name in os.listdir(os.path.join(objects, text[:2]))
+                     if (text[:2] + name).startswith(text) and len(name) == 38)
+    try:
+        packs = [n for n in os.listdir(os.path.join(objects, "pack")) if n.endswith(".idx")]
+    except OSError:
+        packs = []
+    for name in packs:
+        found.update(_idx_prefix(os.path.join(objects, "pack", name), text))
+        if len(found) > 1:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def _idx_prefix(path: str, text: str) -> set[str]:
+    """Ids in a version-2 pack index that start with ``text`` (the fanout table bounds the
+    scan to ids with the same first byte)."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8 + 256 * 4)
+            if head[:8] != b"\377tOc\0\0\0\2" or len(head) < 8 + 1024:
+                return set()
+            first = int(text[:2], 16)
+            low = struct.unpack_from(">I", head, 8 + 4 * (first - 1))[0] if first else 0
+            high = struct.unpack_from(">I", head, 8 + 4 * first)[0]
+            f.seek(8 + 1024 + 20 * low)
+            ids = f.read(20 * (high - low))
+    except OSError:
+        return set()
+    return {h for h in (ids[i:i + 20].hex() for i in range(0, len(ids), 20))
+            if h.startswith(text)}
+
+
 def _short(ref: str | None) -> str | None:
     if ref is None or not ref.startswith("refs/heads/"):
         return None
@@ -68,7 +113,7 @@ def operation(repo: Repo) -> Operation:
         if folder == "rebase-apply" and os.path.exists(os.path.join(where, "applying")):
             return Operation(AM, head, None, None, current_branch(repo))
         onto = _read(os.path.join(where, "onto"))
-        other = pseudo_ref(repo, "REBASE_HEAD") or _stopped_commit(where)
+        other = pseudo_ref(repo, "REBASE_HEAD")  # written when a step stops
         branch = _short(_read(os.path.join(where, "head-name")))
         return Operation(REBASE, head, other, onto, branch)
     for name, kind in (("MERGE_HEAD", MERGE), ("CHERRY_PICK_HEAD", CHERRY_PICK),
@@ -85,18 +130,6 @@ def rebase_in_progress(repo: Repo) -> bool:
                for d in ("rebase-merge", "rebase-apply"))
 
 
-def _stopped_commit(where: str) -> str | None:
-    stopped = _read(os.path.join(where, "stopped-sha"))
-    if stopped:
-        return stopped
-    done = _read(os.path.join(where, "done"))
-    for line in reversed((done or "").split("\n")):
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] in ("pick", "p", "edit", "e", "reword", "r"):
-            return parts[1] if len(parts[1]) == 40 else None
-    return None
-
-
 # ------------------------------------------------------------------ history
 
 def parents(repo: Repo, sha: str) -> tuple[str, ...]:
@@ -104,34 +137,107 @@ def parents(repo: Repo, sha: str) -> tuple[str, ...]:
     return tuple(walker.oid(p) for p in walker.parents(walker.node(bytes.fromhex(sha))))
 
 
-def _ancestor_nodes(walker: CommitGraphWalker, sha: str) -> set[int]:
+class _Levels:
+    """Topological levels (the commit-graph's generation numbers, extended to the commits
+    written after it). A commit can only reach commits of a lower level, which bounds every
+    walk below; without a usable commit-graph there are none, and walks go all the way."""
+
+    def __init__(self, walker: CommitGraphWalker) -> None:
+        self.walker = walker
+        graph = walker.graph
+        self._graph = graph
+        self._size = graph.count if graph is not None else 0
+        self._extra: dict[int, int] = {}
+        self.usable = graph is not None and self._size > 0 and graph.generation(0) > 0
+
+    def __call__(self, node: int) -> int:
+        if node < self._size:
+            assert self._graph is not None
+            return self._graph.generation(node)
+        stack = [node]
+        while stack:
+            top = stack[-1]
+            if top in self._extra:
+                stack.pop()
+                continue
+            parents = self.walker.parents(top)
+            missing = [p for p in parents if p >= self._size and p not in self._extra]
+            if missing:
+                stack.extend(missing)
+                continue
+            self._extra[top] = 1 + max((self(p) for p in parents), default=0)
+            stack.pop()
+        return self._extra[node]
+
+
+def _reaches(walker: CommitGraphWalker, levels: _Levels, start: int, target: int) -> bool:
+    floor = levels(target) if levels.usable else 0
     seen: set[int] = set()
-    todo = [walker.node(bytes.fromhex(sha))]
+    todo = [start]
+    while todo:
+        top = todo.pop()
+        if top == target:
+            return True
+        if top in seen or (levels.usable and levels(top) <= floor):
+            continue
+        seen.add(top)
+        todo.extend(walker.parents(top))
+    return False
+
+
+def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
+    """``git merge-base --is-ancestor``: exact (pruned by generation numbers when a
+    commit-graph has them)."""
+    walker = CommitGraphWalker(repo)
+    return _reaches(walker, _Levels(walker), walker.node(bytes.fromhex(descendant)),
+                    walker.node(bytes.fromhex(ancestor)))
+
+
+_ONE, _TWO, _STALE = 1, 2, 4
+
+
+def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
+    """``git merge-base --all a b``: git's paint-down-to-common, in generation order (exact;
+    without generation numbers the two ancestor sets are compared whole)."""
+    import heapq
+
+    walker = CommitGraphWalker(repo)
+    levels = _Levels(walker)
+    na, nb = walker.node(bytes.fromhex(a)), walker.node(bytes.fromhex(b))
+    if na == nb:
+        return [a]
+    if not levels.usable:
+        common = _all_ancestors(walker, na) & _all_ancestors(walker, nb)
+        below = {p for c in common for p in walker.parents(c)}
+        return sorted(walker.oid(n) for n in common - below)
+    flags = {na: _ONE, nb: _TWO}
+    heap = [(-levels(na), na), (-levels(nb), nb)]
+    found: list[int] = []
+    while any(not flags[n] & _STALE for _, n in heap):
+        _, node = heapq.heappop(heap)
+        f = flags[node]
+        if f & (_ONE | _TWO) == _ONE | _TWO and not f & _STALE:
+            found.append(node)
+            f = flags[node] = f | _STALE
+        for p in walker.parents(node):
+            before = flags.get(p, 0)
+            if before | f != before:
+                flags[p] = before | f
+                heapq.heappush(heap, (-levels(p), p))
+    bases = [n for n in found
+             if not any(o != n and _reaches(walker, levels, o, n) for o in found)]
+    return sorted(walker.oid(n) for n in bases)
+
+
+def _all_ancestors(walker: CommitGraphWalker, start: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [start]
     while todo:
         top = todo.pop()
         if top not in seen:
             seen.add(top)
             todo.extend(walker.parents(top))
     return seen
-
-
-def ancestors(repo: Repo, sha: str) -> set[str]:
-    """Every commit reachable from ``sha`` (itself included)."""
-    walker = CommitGraphWalker(repo)
-    return {walker.oid(n) for n in _ancestor_nodes(walker, sha)}
-
-
-def merge_bases(repo: Repo, a: str, b: str) -> list[str]:
-    """``git merge-base --all a b``: common ancestors that are no ancestor of another one."""
-    walker = CommitGraphWalker(repo)
-    common = _ancestor_nodes(walker, a) & _ancestor_nodes(walker, b)
-    below = {p for c in common for p in walker.parents(c)}
-    return sorted(walker.oid(n) for n in common - below)
-
-
-def is_ancestor(repo: Repo, ancestor: str, descendant: str) -> bool:
-    walker = CommitGraphWalker(repo)
-    return walker.node(bytes.fromhex(ancestor)) in _ancestor_nodes(walker, descendant)
 
 
 # ------------------------------------------------------------------ refs

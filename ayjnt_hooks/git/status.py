@@ -15,11 +15,13 @@ import os
 import stat
 from collections.abc import Iterator
 
+from ..errors import AyjntError
 from .cleanproof import proven_clean
 from .index import Index, read_index
 from .repo import Repo, commondir_of, read_gitfile
+from .settings import SUBMODULE_IGNORE, StatusSettings, submodule_ignore_value
 from .trees import S_IFDIR, S_IFGITLINK, S_IFLNK, blob_sha, parse_tree, tree_sha
-from .untracked import UntrackedNames
+from .untracked import UntrackedNames, entry_kind, fold, is_git_directory
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
@@ -33,6 +35,38 @@ _U32 = 0xFFFFFFFF
 # on stderr by git, which then treats the entry as unchanged
 _GONE = (errno.ENOENT, errno.ENOTDIR)
 _NS = 1_000_000_000
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+_MAX_CONTENT = 1 << 31  # (git's index holds sizes in 32 bits)
+
+
+def _read_regular(path: str) -> bytes:
+    """A regular file's bytes; opened without blocking (a FIFO swapped in is refused)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _gitlink_head(path: str) -> str | None:
+    """git's ``resolve_gitlink_ref(path, "HEAD")``: the commit a nested repository's HEAD
+    names, or None (no repository there, or an unborn HEAD)."""
+    dotgit = os.path.join(path, ".git")
+    try:
+        gitdir = read_gitfile(dotgit) if os.path.isfile(dotgit) else dotgit
+    except (OSError, AyjntError):
+        return None
+    if not is_git_directory(gitdir):
+        return None
+    try:
+        return Repo(gitdir, commondir_of(gitdir), path, "").ref_sha("HEAD")
+    except (OSError, AyjntError):
+        return None
 
 
 def _trunc(ns: int) -> int:
@@ -124,25 +158,27 @@ class Status:
 
 
 class StatusComputer:
-    def __init__(self, repo: Repo, index: Index | None = None) -> None:
+    def __init__(self, repo: Repo, index: Index | None = None,
+                 untracked_mode: str | None = None) -> None:
         if repo.worktree is None:
-            from ..errors import AyjntError
-
             raise AyjntError(f"{repo.gitdir}: no work tree (a bare repository, or core.bare = "
                              f"true); git status refuses it too (\"this operation must be run "
                              f"in a work tree\").", path=repo.gitdir)
         self.repo = repo
         self.worktree: str = repo.worktree
         self._index = index
-        self.file_mode = repo.config_bool("core", "filemode", True)
-        self.trust_ctime = repo.config_bool("core", "trustctime", True)
-        check_stat = (repo.config_get("core", "checkstat") or "default").lower()
-        self.check_stat_full = check_stat != "minimal"
-        self.quote_non_ascii = repo.config_bool("core", "quotepath", True)
+        settings = self.settings = StatusSettings(repo)
+        self.file_mode = settings.file_mode
+        self.trust_ctime = settings.trust_ctime
+        self.check_stat_full = settings.check_stat_full
+        self.quote_non_ascii = settings.quote_path
+        self.symlinks = settings.symlinks
+        self.untracked_mode = untracked_mode or settings.untracked
         self.autocrlf = (repo.config_get("core", "autocrlf") or "false").lower()
-        self.untracked = UntrackedNames(repo, self.worktree)
+        self.untracked = UntrackedNames(repo, self.worktree, self.untracked_mode)
         self.head_tree: str | None = None  # set by staged(); None while HEAD is unborn
         self._attrs: list[tuple[bytes, list[bytes]]] | None = None
+        self._gitmodules_read: tuple[dict[str, str], dict[str, str]] | None = None
         self._content: ContentCheck | None = None
 
     @property
@@ -245,21 +281,37 @@ class StatusComputer:
 
     # ------------------------------------------------------------ unstaged
     def _racy(self, e: IndexEntry) -> bool:
-        return self.index.mtime_ns <= e.mtime_ns
+        """git's ``is_racy_timestamp``: the entry is not older than the index, in whole
+        seconds (git's default build, without USE_NSEC, compares seconds only)."""
+        index_sec = self.index.mtime_ns // _NS
+        return index_sec != 0 and index_sec <= e.mtime_ns // _NS
 
     def _stat_matches(self, e: IndexEntry, st: os.stat_result) -> bool:
-        if st.st_mtime_ns != e.mtime_ns and _trunc(st.st_mtime_ns) != e.mtime_ns:
+        """git's ``match_stat_data``: seconds of mtime (and of ctime with core.trustctime and
+        core.checkStat=default), owner and inode with checkStat=default, and the size."""
+        if (st.st_mtime_ns // _NS) & _U32 != e.mtime_ns // _NS:
             return False
-        if self.trust_ctime and st.st_ctime_ns != e.ctime_ns \
-                and _trunc(st.st_ctime_ns) != e.ctime_ns:
+        if self.trust_ctime and self.check_stat_full \
+                and (st.st_ctime_ns // _NS) & _U32 != e.ctime_ns // _NS:
             return False
         if self.check_stat_full and ((st.st_ino & _U32) != e.ino or st.st_uid != e.uid
                                      or st.st_gid != e.gid):
             return False
         return (st.st_size & _U32) == e.size
 
+    def _new_type(self, e: IndexEntry, st_mode: int) -> int:
+        """The file type of git's ``ce_mode_from_stat`` (what the diff compares)."""
+        if stat.S_ISLNK(st_mode):
+            return S_IFLNK
+        if stat.S_ISDIR(st_mode):
+            return S_IFGITLINK
+        if not self.symlinks and stat.S_ISREG(st_mode) and _type(e.mode) == S_IFLNK:
+            return S_IFLNK
+        return 0o100000  # (a FIFO, socket or device too: git makes it a regular mode)
+
     def worktree_change(self, e: IndexEntry, st: os.stat_result | None) -> str:
-        """'' (unchanged), 'M', 'D' or 'T' for one stage-0 entry."""
+        """'' (unchanged), 'M', 'D' or 'T' for one stage-0 entry (git's ``ie_modified`` after
+        the in-memory refresh that ``git status`` does)."""
         if e.assume_valid or e.skip_worktree or e.mode == S_IFDIR:
             return ""
         if e.intent_to_add:
@@ -267,30 +319,29 @@ class StatusComputer:
         if st is None:
             return "D"
         if e.mode == S_IFGITLINK:
-            return "M" if stat.S_ISDIR(st.st_mode) and self._submodule_dirty(e) else \
-                ("" if stat.S_ISDIR(st.st_mode) else "T")
-        is_link = stat.S_ISLNK(st.st_mode)
-        if stat.S_ISDIR(st.st_mode):
-            return "D"  # a folder now stands where the file was: git reports it deleted
-        if is_link != (e.mode == S_IFLNK):
-            return "T"
-        if not is_link and self.file_mode and \
-                bool(st.st_mode & 0o100) != (e.mode == 0o100755):
-            return "M"
-        if self._stat_matches(e, st) and not self._racy(e):
+            return self._gitlink_change(e, st)
+        st_mode = st.st_mode
+        if stat.S_ISDIR(st_mode):  # a folder where the file was: deleted, unless a repository
+            return "T" if _gitlink_head(os.path.join(self.worktree, e.path)) else "D"
+        letter = "T" if self._new_type(e, st_mode) != _type(e.mode) else "M"
+        if _type(e.mode) == S_IFLNK:
+            if not stat.S_ISLNK(st_mode) and (self.symlinks or not stat.S_ISREG(st_mode)):
+                return letter
+        elif not stat.S_ISREG(st_mode):
+            return letter  # (a symlink, FIFO, socket or device where a file was)
+        elif self.file_mode and (e.mode ^ st_mode) & 0o100:
+            return letter
+        smudged = e.size == 0 and e.sha != EMPTY_BLOB  # git's "racily smudged" entry
+        if self._stat_matches(e, st) and not smudged and not self._racy(e):
             return ""
         if e.size != 0 and (st.st_size & _U32) != e.size:
-            return "M"
-        return "" if self._content_sha(e, is_link) == e.sha else "M"
+            return letter
+        return "" if self._content_sha(e, stat.S_ISLNK(st_mode)) == e.sha else letter
 
     def _content_sha(self, e: IndexEntry, is_link: bool) -> str:
         path = os.path.join(self.worktree, e.path)
         try:
-            if is_link:
-                data = os.fsencode(os.readlink(path))
-            else:
-                with open(path, "rb") as f:
-                    data = f.read()
+            data = os.fsencode(os.readlink(path)) if is_link else _read_regular(path)
         except OSError:
             return ""
         if not is_link:
@@ -369,7 +420,83 @@ class StatusComputer:
                     verdict = True
         return verdict
 
-    def _submodule_dirty(self, e: IndexEntry) -> bool:
+    def _gitlink_change(self, e: IndexEntry, st: os.stat_result) -> str:
+        """git's ``match_stat_with_submodule``: a new commit or (unless ignored) a dirty
+        submodule is 'M'; ``submodule.<name>.ignore`` and ``diff.ignoreSubmodules`` decide."""
+        if not stat.S_ISDIR(st.st_mode):
+            return "T"
+        ignore_all, ignore_dirty, ignore_untracked = self._submodule_ignore(e.path)
+        if ignore_all:
+            return ""
+        head = _gitlink_head(os.path.join(self.worktree, e.path))
+        if head is not None and head != e.sha:
+            return "M"
+        if not ignore_dirty and self._submodule_dirty(e, ignore_untracked):
+            return "M"
+        return ""
+
+    def _submodule_ignore(self, path: str) -> tuple[bool, bool, bool]:
+        """(ignore all, ignore dirty, ignore untracked) for the gitlink at ``path``, as
+        ``wt_status_collect_changes_worktree`` and ``match_stat_with_submodule`` set them."""
+        value = self.settings.diff_ignore_submodules
+        flags = (False, False, self.untracked_mode == "no")
+        if value is None and self.untracked_mode != "no":
+            value = "none"
+        names, ignores = self._gitmodules()
+        name = names.get(path)
+        if name is not None:
+            configured = self.repo.config_get("submodule", "ignore", name)
+            if configured is not None:
+                value = submodule_ignore_value(configured, f"submodule.{name}.ignore")
+            else:
+                value = ignores.get(name, value)
+        if value is None:
+            return flags
+        return value == "all", value == "dirty", value == "untracked"
+
+    def _gitmodules(self) -> tuple[dict[str, str], dict[str, str]]:
+        """From .gitmodules: submodule name by path, and each name's valid ``ignore``."""
+        if self._gitmodules_read is None:
+            names: dict[str, str] = {}
+            ignores: dict[str, str] = {}
+            data = self._gitmodules_bytes()
+            if data is not None:
+                from .config import _BadLine, parse
+
+                def on_value(base: str, key: str, value: bytes | None, line: int) -> None:
+                    section, _, sub = base.partition(".")
+                    if section.lower() != "submodule" or not sub or value is None:
+                        return
+                    text = value.decode("utf-8", "surrogateescape")
+                    if key == "path":
+                        names[text] = sub
+                    elif key == "ignore" and text in SUBMODULE_IGNORE:
+                        ignores[sub] = text  # (git warns about another value and drops it)
+
+                try:
+                    parse(data, on_value)
+                except _BadLine:
+                    raise AyjntError(f"{os.path.join(self.worktree, '.gitmodules')}: cannot "
+                                     f"parse it (git config -f .gitmodules --list shows where)."
+                                     ) from None
+            self._gitmodules_read = (names, ignores)
+        return self._gitmodules_read
+
+    def _gitmodules_bytes(self) -> bytes | None:
+        """.gitmodules from the working tree, else from the index (git's order)."""
+        try:
+            return _read_regular(os.path.join(self.worktree, ".gitmodules"))
+        except OSError:
+            pass
+        for e in self.index.entries:
+            if e.path == ".gitmodules" and not e.flags & 0x3000:
+                try:
+                    return self.repo.read_object(e.sha)[1]
+                except KeyError:
+                    return None
+        return None
+
+    def _submodule_dirty(self, e: IndexEntry, ignore_untracked: bool) -> bool:
         sub_path = os.path.join(self.worktree, e.path)
         dotgit = os.path.join(sub_path, ".git")
         if os.path.isfile(dotgit):
@@ -378,10 +505,18 @@ class StatusComputer:
             gitdir = dotgit
         else:
             return False  # not checked out: git treats it as unchanged
+        if not is_git_directory(gitdir):
+            if os.path.isdir(gitdir):
+                from ..errors import AyjntError
+
+                raise AyjntError(f"{gitdir}: not recognized as a git repository (git status "
+                                 f"stops here too). Fix or remove the submodule's .git.")
+            return False
         sub = Repo(gitdir, commondir_of(gitdir), sub_path, os.path.join(gitdir, "index"))
-        if sub.ref_sha("HEAD") != e.sha:
-            return True
-        return not status(sub, first_only=True).clean
+        if proven_clean(sub):
+            return False
+        return not StatusComputer(sub, untracked_mode="no" if ignore_untracked else None
+                                  ).compute(first_only=True).clean
 
     # ------------------------------------------------------------ all
     def compute(self, *, first_only: bool = False) -> Status:
@@ -415,6 +550,22 @@ class StatusComputer:
         if first_only and (staged or conflicts):
             return Status(["dirty"], bool(conflicts))
 
+        folded_dirs: set[str] | None = None
+        if self.settings.ignorecase:  # git's lookups in the index ignore case
+            self.untracked.folded_index = frozenset(
+                fold(p) for p in (*tracked, *conflicts, *tracked_dirs))
+            folded_dirs = {fold(d) for d in tracked_dirs}
+        if self.untracked_mode != "no" and self.index.untracked_cache \
+                and self.settings.untracked_cache_setting != "remove" \
+                and self.settings.untracked_cache_can_be_stale \
+                and os.environ.get("GIT_DISABLE_UNTRACKED_CACHE", "").lower() \
+                not in ("1", "true", "yes", "on"):
+            raise AyjntError(
+                f"{self.index.path}: git would list untracked files from its saved untracked "
+                f"cache, which core.trustctime=false or core.checkStat=minimal can leave stale "
+                f"(a folder changed in the same second looks unchanged), and ayjnt-hooks does "
+                f"not replay that cache. Drop the cache: git update-index --no-untracked-cache "
+                f"(and git config core.untrackedCache false).")
         untracked: list[str] = []
         seen: set[str] = set()
         sigs = self._stat_signatures(stage0)
@@ -453,18 +604,19 @@ class StatusComputer:
                     continue
                 if rel in conflicts:
                     continue
-                is_dir = entry.is_dir(follow_symlinks=False)
-                if is_dir:
-                    if rel in tracked_dirs:
-                        if rel not in sparse_dirs:
+                kind = entry_kind(entry)
+                if kind == "dir":
+                    if rel in tracked_dirs or (folded_dirs is not None
+                                               and fold(rel) in folded_dirs):
+                        if rel not in sparse_dirs and not self.untracked.is_dot_git(entry.name):
                             pending.append((entry.path, rel + "/"))
                         continue
                     if rel in sparse_dirs:
                         continue
-                if not (not rel_dir and entry.name == ".git"):
-                    shown = self.untracked.line(entry.path, rel, is_dir)
-                    if shown is not None:
-                        untracked.append(shown)
+                if self.untracked_mode != "no":
+                    shown = self.untracked.lines(entry.path, rel, kind, first_only)
+                    if shown:
+                        untracked += shown
                         if first_only:
                             return Status(["dirty"])
         if len(seen) != len(tracked):
@@ -492,12 +644,12 @@ class StatusComputer:
     def _stat_signatures(self, stage0: list[IndexEntry]) -> dict[str, tuple[int, ...] | None]:
         """Per tracked path, the lstat tuple that proves it clean without reading it: a regular
         file, not racy, no special flags. ``None``: the entry needs the full check."""
-        racy_limit = self.index.mtime_ns
+        index_sec = self.index.mtime_ns // _NS  # (git's racy rule is in whole seconds)
         trust_ctime, file_mode, full = self.trust_ctime, self.file_mode, self.check_stat_full
         sigs: dict[str, tuple[int, ...] | None] = {}
         for e in stage0:
-            if e.mode in (0o100644, 0o100755) and e.mtime_ns < racy_limit \
-                    and not e.flags & 0xF000:
+            if e.mode in (0o100644, 0o100755) and e.mtime_ns // _NS < index_sec \
+                    and not e.flags & 0xF000 and (e.size or e.sha == EMPTY_BLOB):
                 sigs[e.path] = (e.mtime_ns, e.size, e.ctime_ns if trust_ctime else 0,
                                 e.ino if full else 0,
                                 0o100100 if file_mode and e.mode == 0o100755 else 0o100000)
@@ -528,7 +680,7 @@ class StatusComputer:
         deleted = [p for p, (x, _) in codes.items() if x == "D"]
         added = [p for p, (x, _) in codes.items() if x == "A"]
         head_tree = self.head_tree  # staged() has read it
-        if not deleted or not added or head_tree is None:
+        if not deleted or not added or head_tree is None or self.settings.renames == "no":
             return {}
         old_shas: dict[str, str] = {}
         for path in sorted(deleted):

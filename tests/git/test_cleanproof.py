@@ -12,13 +12,13 @@ from ayjnt_hooks.git.cleanproof import proven_clean
 from ayjnt_hooks.git.repo import discover
 from ayjnt_hooks.git.status import status
 
-from ..conftest import forced_fork, git_porcelain, sh
+from ..conftest import AGE, forced_fork, git_porcelain, sh
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     sh(tmp_path, "git init -q -b main . && mkdir -p d && echo a > a.txt && echo b > d/b.txt "
-                 "&& git add . && git commit -qm init")
+                 "&& git add . && git commit -qm init" + AGE.replace("-10", "-20"))
     return tmp_path
 
 
@@ -31,7 +31,7 @@ def test_long_names_and_long_shared_prefixes(repo: Path, monkeypatch: pytest.Mon
     long_dir = "x" * 200
     sh(repo, f"mkdir -p {long_dir}/{long_dir}/{long_dir} && echo 1 > {long_dir}/{long_dir}/f "
              f"&& echo 2 > {long_dir}/{long_dir}/{long_dir}/g && echo 3 > z.txt && git add . "
-             f"&& git commit -qm long && git update-index --index-version {version}")
+             f"&& git commit -qm long && git update-index --index-version {version}" + AGE)
     forks = forced_fork(monkeypatch, 2)
     assert proven_clean(discover(str(repo)))
     assert forks == [1]

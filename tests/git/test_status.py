@@ -11,7 +11,7 @@ from ayjnt_hooks.git.cleanproof import proven_clean
 from ayjnt_hooks.git.repo import discover
 from ayjnt_hooks.git.status import status
 
-from ..conftest import forced_fork, git_porcelain, sh, tree_hashes
+from ..conftest import AGE, forced_fork, git_porcelain, sh, tree_hashes
 
 BASE = """
 git init -q -b main .
@@ -130,6 +130,30 @@ SCENARIOS: list[tuple[str, str, bool]] = [
     ("staged-gitlink-type-change", "rm a.txt && git update-index --add --cacheinfo "
      "160000,$(git rev-parse HEAD),a.txt 2>/dev/null || git update-index --cacheinfo "
      "160000,$(git rev-parse HEAD),a.txt", False),
+    # settings that change git's answer (issue #10 §2)
+    ("renames-off", "git config status.renames false; git mv a.txt renamed.txt", True),
+    ("diff-renames-off", "git config diff.renames no; git mv a.txt renamed.txt", True),
+    ("checkstat-minimal-same-second", "git config core.checkStat minimal; "
+     "m=$(stat -c %Y a.txt); printf 'jello\\n' > a.txt; touch -d \"@$m.5\" a.txt", True),
+    ("trustctime-false-same-second", "git config core.trustctime false; "
+     "m=$(stat -c %Y a.txt); printf 'jello\\n' > a.txt; touch -d \"@$m.7\" a.txt", True),
+    ("untracked-no", "git config status.showUntrackedFiles no; echo u > u.txt; "
+     "mkdir -p nd/x; echo 1 > nd/x/f", True),
+    ("untracked-all", "git config status.showUntrackedFiles all; echo u > u.txt; "
+     "mkdir -p nd/x nd/empty; echo 1 > nd/x/f; echo 2 > nd/g; git init -q nd/repo", True),
+    ("symlinks-false-link-as-file", "ln -s a.txt link; git add link; git commit -qm l; "
+     "git config core.symlinks false; rm link; printf 'a.txt' > link", True),
+    ("symlinks-false-link-as-other-file", "ln -s a.txt link; git add link; git commit -qm l; "
+     "git config core.symlinks false; rm link; printf 'b.txt' > link", True),
+    ("ignorecase-case-only-rename", "git config core.ignoreCase true; mv a.txt A.txt", True),
+    ("ignorecase-dir-case-rename", "git config core.ignoreCase true; mv dir DIR", True),
+    ("fifo-and-socket-untracked", "mkfifo pipe; mkfifo dir/pipe2; mkdir only; mkfifo only/p; "
+     "python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('sock')\"", True),
+    ("fifo-replaces-tracked-file", "rm a.txt; mkfifo a.txt", True),
+    ("dot-git-names-below-the-top", "echo x > dir/.git; mkdir -p fake/.git; mkdir -p f2; "
+     "echo 'gitdir: nowhere' > f2/.git", True),
+    ("nested-repo-by-gitfile", "git init -q --separate-git-dir ../sep nested2", True),
+    ("empty-blob-racily-smudged", ": > e && git add e && git commit -qm e", True),
     ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
      "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
 ]
@@ -245,9 +269,9 @@ PROOF_CASES: list[tuple[str, str, bool]] = [
     ("ignored-root-file", "echo 'u.txt' > .git/info/exclude; echo u > u.txt", True),
     ("ignored-build-dir", "printf 'build/\\n' > .gitignore; git add .gitignore; "
      "git commit -qm gi; mkdir -p build/x; echo 1 > build/x/o; echo 2 > dir/sub/o.log; "
-     "printf '*.log\\n' >> .git/info/exclude", True),
+     "printf '*.log\\n' >> .git/info/exclude" + AGE, True),
     ("symlink-and-exec-clean", "ln -s a.txt link; chmod +x dir/b.txt; git add .; "
-     "git commit -qm l", True),
+     "git commit -qm l" + AGE, True),
     ("untracked-in-subfolder", "echo u > dir/sub/u.txt", False),
     ("untracked-empty-dir-shows-nothing", "mkdir -p dir/empty", True),
     ("untracked-nested-repo", "git init -q dir/nested", False),
@@ -322,6 +346,7 @@ def test_conversions_are_refused_not_guessed(repo: Path, script: str) -> None:
 @pytest.mark.parametrize(("script", "expected"),
                          [pytest.param(s, e, id=i) for i, s, e in PROOF_CASES])
 def test_fast_proof(repo: Path, script: str, expected: bool) -> None:
+    sh(repo, AGE.lstrip(" &").replace("-10 seconds", "-20 seconds"))
     sh(repo, script)
     theirs = git_porcelain(repo)
     assert proven_clean(discover(str(repo))) is expected
@@ -340,7 +365,7 @@ def test_fast_proof_with_a_forked_worker(repo: Path, monkeypatch: pytest.MonkeyP
     """The worker checks chunks from the front, the parent from the back; whatever the worker
     manages (all of it, or nothing at all), every entry is checked."""
     sh(repo, "for i in $(seq -w 0 199); do echo $i > f$i.txt; done; git add .; "
-             f"git commit -qm many; git update-index --index-version {index_version}")
+             f"git commit -qm many; git update-index --index-version {index_version}" + AGE)
     if dirty:
         sh(repo, f"echo changed >> {dirty}")
     forks = forced_fork(monkeypatch, 16)
