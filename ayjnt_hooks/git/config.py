@@ -40,23 +40,35 @@ MAX_VALUE_STEPS = 200_000
 _BOM = b"\xef\xbb\xbf"
 _SKIP = re.compile(rb"(?:[ \t\r\n]+|[#;][^\n]*)+")
 _SIMPLE_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
+_KEY = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
 # A section header line as text (mergedriver edits the repository config line by line).
 _SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
-_SUBSECTION = re.compile(rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]')
-_KEY = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
-# a value, in runs (character-class repeats, which sre scans at C speed): unquoted text with
-# simple "quoted strings" and inner blanks (not trailing ones: they wait to see what follows);
-# what adds nothing at the start; blanks; a run inside a quote; escapes
-_RUN = re.compile(rb'(?:[^"\\\n#; \t\r]+|"[^"\\\n]*"|[ \t\r]+(?=[^ \t\r\n#;\\]))+')
-_LEADING = re.compile(rb'(?:[ \t\r]+|"")+')
+# The rest is compiled on first use (each pattern costs a fraction of a millisecond, on every
+# run): a [section "subsection"] header; a value, in runs (character-class repeats, which sre
+# scans at C speed) — unquoted text with simple "quoted strings" and inner blanks (not
+# trailing ones: they wait to see what follows), what adds nothing at the start, blanks, a
+# run inside a quote, escapes.
+_LAZY = {
+    "subsection": rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]',
+    "run": rb'(?:[^"\\\n#; \t\r]+|"[^"\\\n]*"|[ \t\r]+(?=[^ \t\r\n#;\\]))+',
+    "leading": rb'(?:[ \t\r]+|"")+',
+    "blanks": rb"[ \t\r]+",
+    "quoted": rb'[^"\\\n]+',
+    "escapes": rb'(?:\\[tbn"\\])+',
+    "unescape": rb"\\(.)",
+}
+_COMPILED: dict[str, re.Pattern[bytes]] = {}
 _BLANK_TO_SPACE = bytes.maketrans(b"\t\r", b"  ")
-_QUOTE_OR_ESCAPE = re.compile(rb'["\\]')
-_COMMENT = re.compile(rb"[#;]")
-_BLANKS = re.compile(rb"[ \t\r]+")
-_QUOTED = re.compile(rb'[^"\\\n]+')
-_ESCAPES = re.compile(rb'(?:\\[tbn"\\])+')
 _ESCAPED = bytes.maketrans(b"tbn", b"\t\b\n")
-_UNESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+
+
+def _re(name: str) -> re.Pattern[bytes]:
+    found = _COMPILED.get(name)
+    if found is None:
+        found = _COMPILED[name] = re.compile(_LAZY[name], re.DOTALL)
+    return found
+
+
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
 _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
@@ -94,11 +106,11 @@ def _quoted_line(line: bytes, end: int) -> bytes:
     ``;`` outside them ending it."""
     parts = line.split(b'"')  # outside, inside, outside, …
     outside = b'"'.join(parts[0::2])
-    cut = _COMMENT.search(outside)
-    if cut is not None:  # the comment starts in outside part k: drop what follows
-        k = outside.count(b'"', 0, cut.start())
+    cut = min((c for c in (outside.find(b"#"), outside.find(b";")) if c >= 0), default=-1)
+    if cut >= 0:  # the comment starts in outside part k: drop what follows
+        k = outside.count(b'"', 0, cut)
         parts = parts[:2 * k + 1]
-        parts[-1] = parts[-1][:cut.start() - outside.rfind(b'"', 0, cut.start()) - 1]
+        parts[-1] = parts[-1][:cut - outside.rfind(b'"', 0, cut) - 1]
     elif len(parts) % 2 == 0:
         raise _BadLine(end)  # the line ends inside a quote
     parts[0::2] = b'"'.join(parts[0::2]).translate(_BLANK_TO_SPACE).split(b'"')
@@ -123,24 +135,26 @@ def _value(data: bytes, pos: int) -> tuple[bytes, int]:
     n = len(data)
     end = data.find(b"\n", pos)
     end = n if end < 0 else end
-    if _QUOTE_OR_ESCAPE.search(data, pos, end) is None:  # the usual value: all C-level calls
-        cut = _COMMENT.search(data, pos, end)
-        text = data[pos:cut.start() if cut is not None else end]
-        return text.strip(b" \t\r").translate(_BLANK_TO_SPACE), end + 1
+    escape = data.find(b"\\", pos, end)
+    if escape < 0 and data.find(b'"', pos, end) < 0:  # the usual value: all C-level calls
+        cut = min(c for c in (data.find(b"#", pos, end), data.find(b";", pos, end), end)
+                  if c >= 0)
+        return data[pos:cut].strip(b" \t\r").translate(_BLANK_TO_SPACE), end + 1
     if data.count(b'"', pos, end) > MAX_VALUE_STEPS:
         raise _BadLine(pos, f"a value with more than {MAX_VALUE_STEPS:,} quotes, too intricate "
                             f"to read in reasonable time")
-    if data.find(b"\\", pos, end) < 0:  # quotes but no escape: C-level calls too
+    if escape < 0:  # quotes but no escape: C-level calls too
         return _quoted_line(data[pos:end], end), end + 1
     out: list[bytes] = []
     size = pending = 0  # bytes kept so far; blanks waiting to become spaces
     quote = False
-    m = _LEADING.match(data, pos)  # leading blanks (and empty "") add nothing
+    run, blanks, quoted, escapes = _re("run"), _re("blanks"), _re("quoted"), _re("escapes")
+    m = _re("leading").match(data, pos)  # leading blanks (and empty "") add nothing
     if m is not None:
         pos = m.end()
     for _ in range(MAX_VALUE_STEPS):
         if not quote:
-            m = _RUN.match(data, pos)
+            m = run.match(data, pos)
             if m is not None:
                 if pending:
                     out.append(b" " * pending)
@@ -150,14 +164,14 @@ def _value(data: bytes, pos: int) -> tuple[bytes, int]:
                 size += len(chunk)
                 pos = m.end()
                 continue
-            m = _BLANKS.match(data, pos)
+            m = blanks.match(data, pos)
             if m is not None:
                 if size:  # leading blanks are dropped, inner ones become one space each
                     pending += m.end() - pos
                 pos = m.end()
                 continue
         else:
-            m = _QUOTED.match(data, pos)
+            m = quoted.match(data, pos)
             if m is not None:
                 chunk = m.group()
                 out.append(chunk)
@@ -179,7 +193,7 @@ def _value(data: bytes, pos: int) -> tuple[bytes, int]:
             quote = not quote
             pos += 1
             continue
-        m = _ESCAPES.match(data, pos)  # c is a backslash
+        m = escapes.match(data, pos)  # c is a backslash
         if m is not None:
             chunk = m.group()[1::2].translate(_ESCAPED)
             out.append(chunk)
@@ -228,10 +242,10 @@ def parse(data: bytes, on_value: Callable[[str, str, bytes | None, int], None]) 
                     raise _BadLine(pos)
                 base = m.group(1).decode("ascii").lower()
             else:
-                m = _SUBSECTION.match(data, pos)
+                m = _re("subsection").match(data, pos)
                 if m is None:
                     raise _BadLine(pos)
-                sub = _UNESCAPE.sub(rb"\1", m.group(2)).decode("utf-8", "surrogateescape")
+                sub = _re("unescape").sub(rb"\1", m.group(2)).decode("utf-8", "surrogateescape")
                 base = f"{m.group(1).decode('ascii').lower()}.{sub}"
             pos = m.end()
             continue

@@ -55,9 +55,12 @@ def sha1(data: bytes) -> bytes:
 
 
 def sha1_large(data: bytes | memoryview) -> bytes:
-    from hashlib import sha1 as new
-
-    return new(data).digest()
+    try:  # (OpenSSL's, without the rest of hashlib)
+        from _hashlib import openssl_sha1 as new
+    except ImportError:  # pragma: no cover - a Python built without OpenSSL
+        from hashlib import sha1 as new
+    digest: bytes = new(data).digest()
+    return digest
 
 
 def find_oid(data: bytes | mmap.mmap, fanout: int, oids: int, sha: bytes,

@@ -39,9 +39,8 @@ EXTENSIONS_V1 = ("noop-v1", "objectformat", "compatobjectformat", "refstorage",
 
 # packed-refs as git writes it: an optional header, then "<id> <name>" lines, each maybe
 # followed by the "^<id>" of the object its tag peels to
-_PACKED_REFS = re.compile(
-    rb"(?:# pack-refs with:[^\n]*\n)?"
-    rb"(?:[0-9a-f]{40} [^\x00-\x20\x7f~^:?*\[\\]+\n(?:\^[0-9a-f]{40}\n)?)*")
+_PACKED_REFS = (rb"(?:# pack-refs with:[^\n]*\n)?"
+                rb"(?:[0-9a-f]{40} [^\x00-\x20\x7f~^:?*\[\\]+\n(?:\^[0-9a-f]{40}\n)?)*")
 
 
 class NotARepo(AyjntError):
@@ -111,7 +110,7 @@ class Repo:
         path = os.path.join(self.commondir, "packed-refs")
         with reading(path, "packed-refs file", _REF_FIX):
             data = read_regular(path)
-        if data is None or (_PACKED_REFS.fullmatch(data) is not None and b".." not in data
+        if data is None or (re.fullmatch(_PACKED_REFS, data) is not None and b".." not in data
                             and b"/." not in data and b"//" not in data):
             return
         self._packed = None
