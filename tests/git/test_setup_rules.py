@@ -156,3 +156,21 @@ def test_unknown_entry_modes_are_could_not_check(repo: Path) -> None:
         status(discover(str(repo)))
     with pytest.raises(AyjntError, match="file mode git does not define"):
         read_index(str(repo / ".git" / "index"), engine_paths(""))
+
+
+def test_unknown_entry_modes_stop_the_pre_commit_stage(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reproducer: an agent staged with an unknown mode must not pass the pre-commit
+    stage as "nothing pending"."""
+    from ayjnt_hooks.cli import main
+
+    from .test_refusals import make_project
+
+    work = make_project(tmp_path)
+    sh(work, "mkdir -p agents/new && printf 'export default class NewAgent extends Agent<Env> "
+             "{}\\n' > agents/new/agent.ts && git add agents/new/agent.ts")
+    rewrite_index(work, "mode-bit")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(work / ".git" / "index"))
+    assert main(("check-migrations", "--stage", "pre-commit", "--cwd", str(work))) == 3
+    assert "file mode git does not define" in capsys.readouterr().err
