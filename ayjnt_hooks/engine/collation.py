@@ -14,6 +14,9 @@ the sort's input order. :func:`sort_key` orders every string the same way.
   Hangul syllables as their jamo, and ICU's formula for code points without data. The data is
   ``collation.bin``, generated from ICU 78.3 by ``tools/gen_collation.py`` and loaded on first
   use, so an ASCII-only project never reads it.
+* A string whose marks fail ICU's FCD check next to a contraction or a prefix rule goes
+  through :mod:`.collation_iterator` instead, ICU's own iterator step by step: there ICU backs
+  up across the segment it normalised and reads what the text as a whole does not say.
 
 The key is three strings, one per level (primary weights as two characters each, then
 secondary, then tertiary without the case bits), compared level by level as ICU compares them.
@@ -186,7 +189,7 @@ _ASCII_PRIMARY, _ASCII_SECONDARY, _ASCII_TERTIARY = _tables(_ASCII_ELEMENTS)
 
 
 class UnprovenOrder(ValueError):
-    """``s`` is outside the range where this key is proven equal to ICU's order."""
+    """ICU's collation never finishes on ``s``, so no key can give its order."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)

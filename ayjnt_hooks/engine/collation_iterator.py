@@ -10,8 +10,30 @@ path; it is imported only for such a name.
 from __future__ import annotations
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .collation import Elements, _Collator, _Contractions
+if TYPE_CHECKING:  # what this module reads of collation's objects (it does not import it)
+    from collections.abc import Mapping
+    from typing import Protocol
+
+    Elements = list[tuple[int, int, int]]
+
+    class _Contractions(Protocol):
+        full: dict[tuple[int, ...], Elements]
+        partial: set[tuple[int, ...]]
+        trailing_ccc: bool
+        next_ccc: bool
+
+    class _Collator(Protocol):
+        lccc: dict[int, int]
+        tccc: dict[int, int]
+        lead_lccc: set[int]
+        lead_tccc: set[int]
+        @property
+        def contractions(self) -> Mapping[int, _Contractions]: ...
+        prefixes: dict[int, dict[int, Elements]]
+
+        def own(self, cp: int) -> Elements: ...
+
+        def _decompose(self, cps: list[int]) -> list[int]: ...
 
 # ICU 78 has no limit on discontiguous-contraction matching (later versions stop at 2,400
 # steps with U_INPUT_TOO_LONG_ERROR); ours is only a guard for the time a check may take.
