@@ -127,10 +127,11 @@ def edit_attributes(path: str, present: bool) -> bool:
     if not new and not present:
         os.remove(path)
         return True
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
-        f.write(new)
-    os.replace(tmp, path)
+    from .safewrite import write_file
+
+    # atomically, and never through a symlinked .gitattributes (refused with a message)
+    write_file(os.path.dirname(path) or ".", os.path.basename(path),
+               new.encode("utf-8", "surrogateescape"))
     return True
 
 
@@ -141,11 +142,16 @@ def install(cwd: str) -> int:
     repo = discover(cwd)
     project_prefix(repo, cwd)  # refuses bare repositories and folders outside the checkout
     config = os.path.join(repo.commondir, "config")
+    attributes = os.path.join(cwd, ".gitattributes")
+    if os.path.islink(attributes):  # refused before anything is written: no half install
+        from .safewrite import link_error
+
+        raise link_error(attributes)
     changed = edit_config(config, _section_text())
+    added = edit_attributes(attributes, True)
     sys.stdout.write(f"{'installed' if changed else 'already installed:'} merge driver "
                      f"{DRIVER} in {config} (this clone only)\n")
-    attributes = os.path.join(cwd, ".gitattributes")
-    if edit_attributes(attributes, True):
+    if added:
         sys.stdout.write(f"added `{ATTRIBUTE_LINE}` to {attributes} — commit it: "
                          f"git add .gitattributes && git commit\n")
     else:

@@ -8,7 +8,6 @@ cherry-pick in progress, or from the branch's upstream — and reports and write
 """
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -218,19 +217,6 @@ def _published_conflicts(repo: Repo, op: Operation, prefix: str, chosen: str, he
     return out
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _entries_text(entries: list[dict[str, Any]]) -> str:
     if len(entries) > 4:
         return f"{describe(entries[0])} … {describe(entries[-1])} ({len(entries)} entries)"
@@ -391,7 +377,9 @@ def report(plan: RebasePlan, up: Side, op: Operation, lock_name: str, cwd: str,
         text = [paint(f"{title}: up to date", OK, sys.stdout), *lines]
         return _finish(json_mode, data, findings, text, EXIT_OK)
     if needed:
-        _write_atomically(os.path.join(cwd, *lf.LOCKFILE_PATH.split("/")), new_bytes)
+        from .safewrite import write_file
+
+        write_file(cwd, lf.LOCKFILE_PATH, new_bytes)  # (never through a symlink)
         data["written"] = True
         lines.append(f"wrote {lock_name}")
     steps = _next_steps(op, lock_name, conflicted, needed)

@@ -19,7 +19,7 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLL
     | getattr(os, "O_CLOEXEC", 0)
 
 
-def _is_link_error(shown: str) -> AyjntError:
+def link_error(shown: str) -> AyjntError:
     return AyjntError(f"{shown} is a symbolic link; ayjnt-hooks does not write through links "
                       f"(the write would land wherever it points). Replace the link with a real "
                       f"{'folder' if shown.endswith(os.sep) else 'file'} (copy its target "
@@ -35,7 +35,7 @@ def _open_folder(parent_fd: int, name: str, shown: str, create: bool) -> int:
         os.mkdir(name, 0o777, dir_fd=parent_fd)
         st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
     if stat.S_ISLNK(st.st_mode):
-        raise _is_link_error(shown + os.sep)
+        raise link_error(shown + os.sep)
     if not stat.S_ISDIR(st.st_mode):
         raise AyjntError(f"{shown} is not a folder, but a file must be written inside it. Move "
                          f"it away, then run the command again.", path=shown)
@@ -83,7 +83,7 @@ def _replace(dir_fd: int, name: str, shown: str, data: bytes, mode: int,
             mode &= ~umask
     else:
         if stat.S_ISLNK(st.st_mode):
-            raise _is_link_error(shown)
+            raise link_error(shown)
         if not stat.S_ISREG(st.st_mode):
             raise AyjntError(f"{shown} exists but is not a regular file; ayjnt-hooks will not "
                              f"replace it. Move it away, then run the command again.",

@@ -400,6 +400,36 @@ def test_unreachable_remote_refuses_unless_overridden(
     no_secrets(out, err)
 
 
+@pytest.mark.parametrize("helper", [True, False], ids=["credential-helper", "no-helper"])
+def test_https_style_remote_read_with_the_users_credential_helper(
+        tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str], helper: bool) -> None:
+    """A remote URL without credentials (a private repository over https, say): git asks the
+    user's credential helper, so the ledger's read does too; without one it refuses (exit 3)
+    and prints no secret."""
+    proj = make_project(tmp_path)
+    with http_backend(tmp_path, credentials=f"deployer:{SECRET}") as (base, requests):
+        sh(proj, f"git remote set-url origin {base}/origin.git")
+        if helper:
+            store = tmp_path / "git-credentials"
+            store.write_text(base.replace("http://", f"http://deployer:{SECRET}@") + "\n")
+            git(proj, "config", "credential.helper", f"store --file={store}")
+            assert ledger(capfd, "init", "--cwd", str(proj))[0] == 0  # (git push writes)
+            code, out, err = ledger(capfd, "show", "--cwd", str(proj), "--json")
+            assert code == 0, err
+            assert json.loads(out)["environments"]["default"]["live"] is not None
+            code, out, err = deploy(capfd, "--cwd", str(proj))
+            assert code == 0, err
+            assert env.exists()
+            assert fields(proj, DEPLOYED + "default")["Commit"] == head(proj)
+            assert not refs(proj).get("refs/ayjnt/deploying/default")
+        else:
+            code, out, err = deploy(capfd, "--cwd", str(proj))
+            assert code == 3 and not env.exists()
+            assert "asks for credentials, and no git credential helper gave them" in err
+            assert any("info/refs" in r for r in requests)
+        no_secrets(out, err)
+
+
 # --- pre-push ---
 
 

@@ -60,6 +60,19 @@ def test_attributes_file_of_the_user_is_kept(repo: Path) -> None:
     assert (repo / ".gitattributes").read_text() == "*.png binary\n"
 
 
+def test_a_symlinked_attributes_file_is_not_written_through(repo: Path, tmp_path: Path
+                                                           ) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("*.png binary\n")
+    os.symlink(target, repo / ".gitattributes")
+    before = tree_hashes(repo / ".git")
+    code, err = run_err("install", "--merge-driver", "--cwd", str(repo))
+    assert code == 3
+    assert ".gitattributes is a symbolic link; ayjnt-hooks does not write through links" in err
+    assert target.read_text() == "*.png binary\n"
+    assert tree_hashes(repo / ".git") == before  # and no half install in the config
+
+
 def test_hooks_and_driver_install_and_uninstall_separately(repo: Path) -> None:
     hooks = repo / ".git" / "hooks"
     assert run_cli("install", "--merge-driver", "--hook", "pre-push", "--cwd", str(repo))[0] == 0

@@ -233,6 +233,34 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     assert run_cli("rebase-lockfile", "--check", "--cwd", str(w.work))[0] == 0
 
 
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_never_writes_through_a_symlink(tmp_path: Path, link: str,
+                                        capfd: pytest.CaptureFixture[str]) -> None:
+    """A symlinked `.ayjnt/` (or lockfile) would carry the write to wherever it points."""
+    w = World(tmp_path, driver=False)
+    w.branch("a", "add", 0)
+    w.branch("b", "add", 1)
+    w.land("a", "merge")
+    w.git("checkout", "-q", "b")
+    assert _merge(w).returncode != 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if link == "folder":
+        os.rename(w.work / ".ayjnt", outside / ".ayjnt")
+        os.symlink(outside / ".ayjnt", w.work / ".ayjnt")
+    else:
+        os.rename(w.work / LOCK, outside / "migrations.json")
+        os.symlink(outside / "migrations.json", w.work / LOCK)
+    before = tree_hashes(outside)
+    capfd.readouterr()
+    code, out = run_cli("rebase-lockfile", "--cwd", str(w.work))
+    err = capfd.readouterr().err
+    assert code == 3, out
+    assert "is a symbolic link; ayjnt-hooks does not write through links" in err
+    assert tree_hashes(outside) == before
+    assert (w.work / (".ayjnt" if link == "folder" else LOCK)).is_symlink()
+
+
 def test_both_sides_add_the_same_class(tmp_path: Path) -> None:
     for driver in (False, True):
         w = World(tmp_path / str(driver), driver=driver)

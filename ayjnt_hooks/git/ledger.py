@@ -14,10 +14,11 @@ lock (an atomic compare-and-swap):
 
 * ``file://``, local paths and ``git://`` need no credentials: dulwich sends the objects;
 * every other remote (https, ssh) needs the user's credentials, so the user's ``git push
-  --atomic --force-with-lease=<ref>:<old>`` does it — the one place ayjnt-hooks runs the git
-  binary. Its objects come from a temporary object directory (``GIT_OBJECT_DIRECTORY``): a
-  record is parentless and refers to none of the project's objects, so git needs nothing else,
-  and nothing is written into the user's ``.git``.
+  --atomic --force-with-lease=<ref>:<old>`` does it — with ``git credential fill`` for a
+  read that needs credentials, the only places ayjnt-hooks runs the git binary. Its objects
+  come from a temporary object directory (``GIT_OBJECT_DIRECTORY``): a record is parentless
+  and refers to none of the project's objects, so git needs nothing else, and nothing is
+  written into the user's ``.git``.
 """
 from __future__ import annotations
 
@@ -137,16 +138,53 @@ class Remote:
             return os.path.normpath(os.path.join(self.repo.worktree or self.repo.gitdir, url))
         return url
 
-    def _client(self, url: str, operation: str) -> tuple[Any, Any]:
+    def _client(self, url: str, operation: str,
+                login: tuple[str, str] | None = None) -> tuple[Any, Any]:
         from dulwich.client import get_transport_and_path
 
         from .config import _dulwich_stack
 
         if self._config is None:  # insteadOf, http.extraHeader, sslVerify… as git reads them
             self._config = _dulwich_stack(self.repo.commondir)
+        user, password = login or (None, None)
         client, path = get_transport_and_path(self._location(url), config=self._config,
-                                              operation=operation)
+                                              operation=operation, username=user,
+                                              password=password)
         return client, path.encode() if isinstance(path, str) else path
+
+    def _login(self, url: str) -> tuple[str, str]:
+        """The user's credentials for an http(s) remote that answered 401, from the user's
+        own git credential helpers (``git credential fill``, no prompt): the same helpers
+        ``git fetch`` would ask. Never printed, never recorded."""
+        import subprocess
+
+        from dulwich.config import apply_instead_of
+
+        effective = apply_instead_of(self._config, url, push=False) if self._config else url
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "",
+               "SSH_ASKPASS": ""}
+        try:
+            proc = subprocess.run(
+                ["git", "credential", "fill"], input=f"url={effective}\n\n".encode(),
+                cwd=self.repo.worktree or self.repo.gitdir, env=env, capture_output=True,
+                timeout=READ_TIMEOUT_S)
+        except FileNotFoundError:
+            proc = None
+        except subprocess.TimeoutExpired:
+            raise LedgerError(f"{self.shown} asks for credentials and `git credential fill` "
+                              f"gave none within {READ_TIMEOUT_S:.0f} s.") from None
+        fields: dict[str, str] = {}
+        if proc is not None and proc.returncode == 0:
+            for line in proc.stdout.decode("utf-8", "replace").splitlines():
+                key, _, value = line.partition("=")
+                fields[key] = value
+        if not fields.get("username") or "password" not in fields:
+            raise LedgerError(
+                f"{self.shown} asks for credentials, and no git credential helper gave "
+                "them without a prompt, so the deploy ledger cannot be read.",
+                hint=f"git ls-remote {self.name}  (store the credentials with a helper: git "
+                     "config credential.helper …, or use an ssh remote)")
+        return fields["username"], fields["password"]
 
     def _dulwich_writes(self) -> bool:
         """True where no credentials are involved (dulwich then does what git would)."""
@@ -160,8 +198,14 @@ class Remote:
         """Every ``refs/ayjnt/`` record on the remote, objects fetched into memory."""
 
         def fetch() -> LedgerState:
+            from dulwich.client import HTTPUnauthorized
+
             client, path = self._client(self.url, "pull")
-            listed = client.get_refs(path)
+            try:
+                listed = client.get_refs(path)
+            except HTTPUnauthorized:  # as git does: ask the user's credential helpers
+                client, path = self._client(self.url, "pull", self._login(self.url))
+                listed = client.get_refs(path)
             listed = getattr(listed, "refs", listed)  # (an LsRemoteResult in dulwich 1.x)
             if not any(name.startswith(PREFIX.encode()) for name in listed):
                 return LedgerState({}, {}, self.shown)  # no ledger: one round trip, no fetch
