@@ -556,16 +556,8 @@ class StatusComputer:
                 fold(p) for p in (*tracked, *conflicts, *tracked_dirs))
             folded_dirs = {fold(d) for d in tracked_dirs}
         if self.untracked_mode != "no" and self.index.untracked_cache \
-                and self.settings.untracked_cache_setting != "remove" \
-                and self.settings.untracked_cache_can_be_stale \
-                and os.environ.get("GIT_DISABLE_UNTRACKED_CACHE", "").lower() \
-                not in ("1", "true", "yes", "on"):
-            raise AyjntError(
-                f"{self.index.path}: git would list untracked files from its saved untracked "
-                f"cache, which core.trustctime=false or core.checkStat=minimal can leave stale "
-                f"(a folder changed in the same second looks unchanged), and ayjnt-hooks does "
-                f"not replay that cache. Drop the cache: git update-index --no-untracked-cache "
-                f"(and git config core.untrackedCache false).")
+                and self.settings.reads_untracked_cache:
+            self._check_untracked_cache(tracked, conflicts, tracked_dirs)
         untracked: list[str] = []
         seen: set[str] = set()
         sigs = self._stat_signatures(stage0)
@@ -601,8 +593,13 @@ class StatusComputer:
                         codes.setdefault(rel, [" ", " "])[1] = y
                         if first_only:
                             return Status(["dirty"])
+                    if self.untracked_mode == "all" and st is not None \
+                            and stat.S_ISDIR(st.st_mode) and e.mode not in (S_IFGITLINK, S_IFDIR):
+                        untracked += self._below_indexed_name(entry, rel, tracked, conflicts)
                     continue
                 if rel in conflicts:
+                    if self.untracked_mode == "all" and entry_kind(entry) == "dir":
+                        untracked += self._below_indexed_name(entry, rel, tracked, conflicts)
                     continue
                 kind = entry_kind(entry)
                 if kind == "dir":
@@ -631,6 +628,102 @@ class StatusComputer:
                             return Status(["dirty"])
 
         return self._format(codes, conflicts, untracked, tracked)
+
+    def _below_indexed_name(self, entry: os.DirEntry[str], rel: str,
+                            tracked: dict[str, IndexEntry], conflicts: dict[str, int]
+                            ) -> list[str]:
+        """-uall, a folder where the index holds a file: git's walk finds no such folder in
+        the index, so it lists the files below it one by one; ``wt_status`` then drops only
+        names the index holds (``index_name_is_other``: the folder itself, a nested
+        repository there). In "normal" mode that leaves nothing: the folder is one name."""
+        return [p for p in self.untracked.lines(entry.path, rel, "dir")
+                if p.rstrip("/") not in tracked and p.rstrip("/") not in conflicts]
+
+    def _check_untracked_cache(self, tracked: dict[str, IndexEntry], conflicts: dict[str, int],
+                               tracked_dirs: set[str]) -> None:
+        """Refuse where git would print a stale record of its untracked cache
+        (:mod:`.untrackedcache`)."""
+        from . import untrackedcache as ucache
+        from .config import user_excludes_file
+        from .trees import S_IFGITLINK as gitlink
+        from .untracked import is_nested_repo
+
+        uc = ucache.parse(self.index.untracked_cache_data)
+        if uc is None or uc.dir_flags != ucache.STATUS_FLAGS[self.untracked_mode] \
+                or uc.exclude_per_dir != ".gitignore":
+            return  # git starts a new cache, or works without one: nothing stale
+        worktree = self.worktree
+        untracked = self.untracked
+
+        def in_index(rel: str) -> bool:
+            return rel in tracked or rel in conflicts or untracked.in_index(rel)
+
+        def from_index(path: str, data: bytes | None) -> bytes | None:
+            """git takes a stage-0 entry's id when the entry is up to date (after its
+            refresh: same content, or assume-unchanged, or skip-worktree), and reads a missing
+            skip-worktree file from the index."""
+            e = tracked.get(os.path.relpath(path, worktree).replace(os.sep, "/"))
+            if e is None:
+                return None
+            if e.skip_worktree or (data is not None and (
+                    e.assume_valid or ucache.blob_id(data).hex() == e.sha)):
+                return bytes.fromhex(e.sha)
+            return None
+
+        def gitignore_oid(folder: str) -> bytes:
+            return ucache.file_oid(os.path.join(worktree, folder, ".gitignore"), True,
+                                   from_index)
+
+        def listed_now(folder: str, check_only: bool) -> set[str] | bool:
+            abs_dir = os.path.join(worktree, folder) if folder else worktree
+            prefix = folder + "/" if folder else ""
+            if check_only:
+                return untracked._below(abs_dir, folder, None)
+            names: set[str] = set()
+            try:
+                with os.scandir(abs_dir) as it:
+                    dir_entries = list(it)
+            except OSError:
+                return names
+            for entry in dir_entries:
+                rel = prefix + entry.name
+                kind = entry_kind(entry)
+                if kind == "other" or untracked.is_dot_git(entry.name):
+                    continue
+                if kind != "dir":
+                    if not in_index(rel) and untracked.lines(entry.path, rel, kind, True):
+                        names.add(entry.name)
+                    continue
+                e = tracked.get(rel)
+                if rel in tracked_dirs or (e is not None and e.mode == gitlink):
+                    continue  # a folder of the index (its own record) or a submodule
+                if self.untracked_mode == "all" and not (
+                        is_nested_repo(entry.path, self.repo.gitdir)
+                        and not untracked.ignores.is_ignored(rel, True)):
+                    continue  # -uall: an untracked folder has its own record
+                if untracked.lines(entry.path, rel, kind, True):
+                    names.add(entry.name + "/")
+            return names
+
+        def no_index(_path: str, _data: bytes | None) -> None:
+            return None
+
+        global_oids = (
+            ucache.file_oid(os.path.join(self.repo.commondir, "info", "exclude"), False,
+                            no_index),
+            ucache.file_oid(user_excludes_file(self.repo.config), False, no_index))
+        folder = ucache.stale_folder(uc, worktree, self.index.mtime_ns, self.trust_ctime,
+                                     self.check_stat_full, global_oids, gitignore_oid,
+                                     listed_now)
+        if folder is not None:
+            where = f"folder {quote_path(folder)}" if folder else "the top folder"
+            raise AyjntError(
+                f"{self.index.path}: git's saved untracked cache is stale for {where}: the "
+                f"folder changed in the same second its record was taken, so git status would "
+                f"print the recorded untracked names instead of what the folder holds now. "
+                f"ayjnt-hooks does not guess which answer you want. Drop the cache: git "
+                f"update-index --no-untracked-cache (git builds a fresh one on the next status "
+                f"where core.untrackedCache=true).", path=self.index.path)
 
     def _missing(self, path: str) -> bool:
         """Not met by the walk: gone (or behind a symlink), unless lstat fails for another
