@@ -565,14 +565,22 @@ def discover(start: str) -> Repo:
         top = cwd
     else:
         current = os.path.abspath(start)
+        from .ownership import ensure_valid_ownership
+
         while True:
             dotgit = os.path.join(current, ".git")
             if os.path.isfile(dotgit):
                 gitdir = read_gitfile(dotgit)
+                # (git's paths here are physical: its getcwd and the gitfile's real path)
+                real = os.path.realpath(current)
+                ensure_valid_ownership(os.path.join(real, ".git"), real,
+                                       os.path.realpath(gitdir))
                 break
             if os.path.isdir(dotgit):
                 if is_git_directory(dotgit):
                     gitdir = dotgit
+                    real = os.path.realpath(current)
+                    ensure_valid_ownership(None, real, os.path.join(real, ".git"))
                     break
                 if _looks_like_broken_gitdir(dotgit):
                     head = os.path.join(dotgit, "HEAD")
@@ -583,6 +591,7 @@ def discover(start: str) -> Repo:
                                           ".git/HEAD`")
             if is_git_directory(current):
                 gitdir, bare_here = current, True
+                ensure_valid_ownership(None, None, os.path.realpath(current))
                 break
             parent = os.path.dirname(current)
             if parent == current:
