@@ -37,6 +37,10 @@ _GONE = (errno.ENOENT, errno.ENOTDIR)
 _NS = 1_000_000_000
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 _MAX_CONTENT = 1 << 31  # (git's index holds sizes in 32 bits)
+# re-adding every entry as it is drops each cache-tree node on its path (git rebuilds them on
+# the next commit); `git update-index --refresh` keeps them, `git read-tree HEAD` drops the
+# staged changes
+CACHE_TREE_FIX = "git ls-files -s -z | git update-index -z --index-info"
 
 
 def _read_regular(path: str) -> bytes:
@@ -206,8 +210,9 @@ class StatusComputer:
     # ------------------------------------------------------------ staged
     def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
         """HEAD's tree against the entries. The cache-tree is checked, never trusted: git
-        trusts it for subfolders, so one that disagrees with the entries would make git hide a
-        staged change — the index is then refused as corrupt."""
+        trusts it for subfolders (``unpack_trees`` skips a folder whose saved tree id is
+        HEAD's), so one that disagrees with the entries makes git status show fewer staged
+        changes than the entries hold — the index is then refused as corrupt."""
         relevant = [e for e in stage0 if not e.intent_to_add]
         node = _index_tree(relevant)
         self._check_cache_tree(node)
@@ -231,15 +236,15 @@ class StatusComputer:
             agrees = folder.sha() == tree_id.hex() and folder.entry_count() == count \
                 if folder is not None else count == 0 and tree_id.hex() == _EMPTY_TREE
             if not agrees:
-                from ..errors import AyjntError
-                from .index import INDEX_FIX
-
                 where = f"folder {quote_path(path.decode('utf-8', 'surrogateescape'))}" \
                     if path else "the top folder"
-                raise AyjntError(f"{self.index.path}: corrupt git index: its cache-tree "
-                                 f"disagrees with its entries for {where}, so git would hide "
-                                 f"staged changes there.", path=self.index.path,
-                                 hint=INDEX_FIX)
+                raise AyjntError(f"{self.index.path}: corrupt git index: its cache-tree (the "
+                                 f"saved tree ids) disagrees with its entries for {where}. git "
+                                 f"trusts a subfolder's saved tree id when comparing with HEAD, "
+                                 f"so git status can show fewer staged changes there than the "
+                                 f"entries hold; ayjnt-hooks does not answer from such an "
+                                 f"index. Rebuild the cache-tree from the entries, keeping "
+                                 f"them: {CACHE_TREE_FIX}", path=self.index.path)
 
     def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
         for name, (mode, child) in parse_tree(self.repo.read_object(sha)[1]).items():
