@@ -66,8 +66,13 @@ def clone(name: str, mirrors: Path) -> Path | None:
     part = work.with_suffix(".part")
     shutil.rmtree(part, ignore_errors=True)
     print(f"{name}: cloning {source} (once) ...", flush=True)
-    subprocess.run(["git", "clone", "-q", "--no-local", str(source), str(part)], check=True,
-                   env=ENV)
+    if subprocess.run(["git", "clone", "-q", "--no-local", str(source), str(part)],
+                      env=ENV).returncode:
+        # a copy that lacks objects (workers-sdk's) cannot be packed for a clone: a plain
+        # local clone hard-links its packs instead
+        shutil.rmtree(part, ignore_errors=True)
+        print(f"{name}: --no-local failed, plain local clone instead", flush=True)
+        subprocess.run(["git", "clone", "-q", str(source), str(part)], check=True, env=ENV)
     part.rename(work)
     return work
 

@@ -138,7 +138,7 @@ def test_walk_is_bounded_by_merge_base(clone: Path) -> None:
     head, up = repo.ref_sha("HEAD"), repo.ref_sha("refs/remotes/origin/main")
     assert head and up
     assert walker.ahead_behind(head, up) == (2, 0)
-    assert len(walker._parents) < 10  # did not read the 45-commit history
+    assert walker.parsed() < 10  # did not read the 45-commit history
 
 
 def test_commit_graph_reader_matches_git(clone: Path) -> None:
@@ -260,7 +260,7 @@ def test_in_sync_is_answered_without_a_walk(clone: Path) -> None:
     head = repo.ref_sha("HEAD")
     assert head is not None
     assert walker.ahead_behind(head, head) == (0, 0)
-    assert not walker._parents and not walker._graph_loaded  # nothing read
+    assert not walker._par and not walker._graph_loaded  # nothing read
 
 
 @pytest.mark.parametrize("setup", [
