@@ -94,9 +94,13 @@ class CommitGraph:
         """The trailing checksum (once): a damaged id list could make us see other commits
         than git does."""
         if not self._verified:
-            with reading(self.path, "commit-graph", FIX):
-                if sha1_large(memoryview(self._data)[:-20]) != self._data[-20:]:
-                    raise Corrupt("its checksum does not match its content")
+            if sha1_large(memoryview(self._data)[:-20]) != self._data[-20:]:
+                from ..errors import AyjntError
+
+                raise AyjntError(f"{self.path}: corrupt commit-graph (its checksum does not "
+                                 "match its content: `git commit-graph verify` fails), so "
+                                 "ahead/behind are not counted from it.", path=self.path,
+                                 hint=FIX)
             self._verified = True
 
     def position(self, sha: bytes) -> int | None:

@@ -213,7 +213,8 @@ def git_counts(repo: Path, a: str, b: str) -> tuple[int, int]:
             int(git(repo, "rev-list", "--count", f"{a}..{b}")))
 
 
-@pytest.mark.parametrize("graph", ["no-graph", "graph", "partial-graph"])
+@pytest.mark.parametrize("graph", ["no-graph", "graph", "graph-v1", "partial-graph",
+                                   "split-graph"])
 @pytest.mark.parametrize(("n", "merges", "skew", "ties"), [
     pytest.param(150, 0.3, 0.0, 0.0, id="merge-heavy"),
     pytest.param(150, 0.3, 0.1, 0.0, id="merge-heavy-skewed"),
@@ -227,12 +228,23 @@ def test_random_histories_match_git_rev_list_count(
     shas = random_history(repo, seed, n, merges, skew, ties)
     if graph == "graph":
         git(repo, "commit-graph", "write", "--reachable")
+    elif graph == "graph-v1":  # topological levels only: no GDA2 chunk
+        git(repo, "-c", "commitGraph.generationVersion=1", "commit-graph", "write",
+            "--reachable")
     elif graph == "partial-graph":  # the graph holds the older half; the rest are objects
         half = "\n".join(shas[: n // 2]) + "\n"
         git(repo, "commit-graph", "write", "--stdin-commits", input=half.encode())
+    elif graph == "split-graph":  # a chain git reads; we read the objects instead
+        half = "\n".join(shas[: n // 2]) + "\n"
+        git(repo, "commit-graph", "write", "--split", "--stdin-commits", input=half.encode())
+        git(repo, "commit-graph", "write", "--split", "--reachable")
+        assert (repo / ".git/objects/info/commit-graphs/commit-graph-chain").exists()
     git(repo, "repack", "-q", "-d") if graph == "no-graph" else None  # packed and loose
     r = discover(str(repo))
-    assert (CommitGraphWalker(r).graph is None) == (graph == "no-graph")
+    assert (CommitGraphWalker(r).graph is None) == (graph in ("no-graph", "split-graph"))
+    if graph.startswith("graph"):
+        g = CommitGraphWalker(r).graph
+        assert g is not None and (g._gdat is None) == (graph == "graph-v1")
     fooled = 0
     for a, b in pairs(shas, seed, 25):
         expected = git_counts(repo, a, b)
@@ -346,3 +358,69 @@ def test_missing_commit_is_a_clear_error(clone: Path) -> None:
     with pytest.raises(AyjntError, match=f"commit {parent} is missing or corrupt"):
         branch_facts(discover(str(clone)))
     assert sh(clone, "git rev-list --count origin/main..HEAD", check=False).returncode != 0
+
+
+def graph_chunks(path: Path) -> dict[bytes, int]:
+    import struct
+
+    data = path.read_bytes()
+    return {struct.unpack_from(">4sQ", data, 8 + 12 * i)[0]:
+            struct.unpack_from(">4sQ", data, 8 + 12 * i)[1] for i in range(data[6])}
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_generation_overflow_without_its_chunk_as_git(tmp_path: Path, index: int) -> None:
+    """git 2.39 dies when it loads a commit whose GDA2 word says "overflow" and the graph has
+    no GDO2 chunk: whichever commit of the walk it is, we refuse where git fails and count
+    as git where git never loads that commit."""
+    from ayjnt_hooks.errors import AyjntError
+
+    repo = tmp_path / "r"
+    shas = random_history(repo, 11, 8, 0.3, 0.0, 0.0)
+    git(repo, "commit-graph", "write", "--reachable")
+    path = repo / ".git/objects/info/commit-graph"
+    chunks = graph_chunks(path)
+    assert b"GDA2" in chunks and b"GDO2" not in chunks
+    data = bytearray(path.read_bytes())
+    data[chunks[b"GDA2"] + 4 * index] |= 0x80
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    a, b = shas[-1], shas[2]
+    proc = [sh(repo, f"git rev-list --count {x}..{y}", check=False) for x, y in ((b, a), (a, b))]
+    walker = CommitGraphWalker(discover(str(repo)))
+    if any(p.returncode for p in proc):
+        assert "overflow generation data" in proc[0].stderr + proc[1].stderr
+        with pytest.raises(AyjntError, match=r"commit-graph.*overflow generation data"):
+            walker.ahead_behind(a, b)
+    else:
+        assert walker.ahead_behind(a, b) == tuple(int(p.stdout) for p in proc)
+
+
+def test_graph_checksum_is_checked_when_a_commit_is_not_in_it(tmp_path: Path) -> None:
+    """git does not verify the commit-graph's checksum on read, and neither do we while every
+    commit is found in it; a commit the binary search misses (a partial graph, or a damaged
+    id list) makes us verify it first, and refuse a damaged one."""
+    from ayjnt_hooks.errors import AyjntError
+
+    repo = tmp_path / "r"
+    shas = random_history(repo, 5, 30, 0.3, 0.1, 0.0)
+    half = "\n".join(shas[:15]) + "\n"
+    git(repo, "commit-graph", "write", "--stdin-commits", input=half.encode())
+    path = repo / ".git/objects/info/commit-graph"
+    data = bytearray(path.read_bytes())
+    expected = git_counts(repo, shas[-1], shas[3])
+    assert CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3]) == expected
+    data[-1] ^= 1  # the trailing checksum only: every entry still reads the same
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    assert git_counts(repo, shas[-1], shas[3]) == expected  # git does not notice
+    with pytest.raises(AyjntError, match=r"commit-graph.*checksum"):
+        CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3])
+    # all in the graph: read as git reads it, checksum unverified, git's answer
+    git(repo, "commit-graph", "write", "--stdin-commits", input="\n".join(shas).encode())
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    assert CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3]) == \
+        git_counts(repo, shas[-1], shas[3])
