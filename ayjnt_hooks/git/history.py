@@ -21,6 +21,7 @@ uninteresting paint spreads before the stop.
 from __future__ import annotations
 
 import os
+from binascii import unhexlify  # (built in: no import cost)
 
 from ..errors import AyjntError
 from .repo import Repo
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .commitgraph import CommitGraph
+    from .objects import ObjectReader
 
 # Per-walk flags, as git's object flags (UNINTERESTING, SEEN) plus two of our own.
 _UNINTERESTING, _SEEN, _PARSED, _QUEUED = 1, 2, 4, 8
@@ -148,7 +150,7 @@ class CommitGraphWalker:
         self._dt: list[int] = []
         self._nodes: dict[bytes, int] = {}  # commits outside the graph: binary id -> node
         self._oids: list[bytes] = []  # and back, at node - graph size
-        self._reader: object = None
+        self._reader: ObjectReader | None = None
         self._load_fn: Callable[[int], tuple[int, ...] | None] | None = None
 
     # ------------------------------------------------------------ what git reads
@@ -317,13 +319,18 @@ class CommitGraphWalker:
     def _load_object(self, extra: int) -> tuple[int, ...] | None:
         oid = self._oids[extra]
         ids: list[bytes]
-        found = None
-        if self._reader is not None and not self._replace:
-            found = self._reader.read_prefix(oid, _HEAD_BYTES)  # type: ignore[attr-defined]
-        usual = _pattern("usual").match(found[1]) if found is not None and found[0] == 1 else None
+        usual = None
+        reader = self._reader
+        if reader is not None and not self._replace:
+            match = _pattern("usual").match
+            head = reader.commit_head(oid, _HEAD_BYTES)
+            usual = match(head) if head is not None else None
+            if usual is None:
+                found = reader.read_prefix(oid, _HEAD_BYTES)
+                usual = match(found[1]) if found is not None and found[0] == 1 else None
         if usual is not None:
-            raw = bytes.fromhex(usual[1].replace(b"parent ", b"").replace(b"\n", b"").decode())
-            ids = [raw[i:i + 20] for i in range(0, len(raw), 20)]
+            block = usual[1]  # "parent <40 hex>\n" lines
+            ids = [unhexlify(block[i + 7:i + 47]) for i in range(0, len(block), 48)]
             date = int(usual[2])
         else:
             try:
@@ -336,7 +343,7 @@ class CommitGraphWalker:
         elif oid in self._grafts:
             ids = self._grafts[oid]
         nodes = self._nodes
-        if self.graph is None:  # (node() without the graph look-up)
+        if self._graph is None:  # (node() without the graph look-up)
             parents = tuple([nodes[p] if p in nodes else self.node(p) for p in ids])
         else:
             parents = tuple([self.node(p) for p in ids])
@@ -345,11 +352,8 @@ class CommitGraphWalker:
         return parents
 
     def _read_commit(self, oid: bytes) -> tuple[list[bytes], int]:
-        from .objects import ObjectReader
-
         if self._reader is None:
-            self._reader = ObjectReader(os.path.join(self.repo.commondir, "objects"))
-        assert isinstance(self._reader, ObjectReader)
+            self._reader = self.repo.objects  # (the tips' reader: its packs are open)
         found = self._reader.read_prefix(oid, _HEAD_BYTES)
         if found is not None and found[0] == 1:
             parsed = parse_commit(found[1], len(found[1]) < _HEAD_BYTES)
@@ -438,8 +442,8 @@ class CommitGraphWalker:
                     stack.extend(par[p])  # type: ignore[arg-type]
             return lost
 
-        def grow() -> None:  # commits read from objects add nodes
-            flags.extend(bytes(len(par) - len(flags)))
+        def grow() -> None:  # commits read from objects add nodes (room for more)
+            flags.extend(bytes(len(par) - len(flags) + 4096))
 
         # setup_revisions parses both tips; prepare_revision_walk's handle_commit paints the
         # excluded tip's parents (and the included tip's, if that painted it), then lists them.

@@ -424,3 +424,29 @@ def test_graph_checksum_is_checked_when_a_commit_is_not_in_it(tmp_path: Path) ->
     path.write_bytes(bytes(data))
     assert CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3]) == \
         git_counts(repo, shas[-1], shas[3])
+
+
+@pytest.mark.parametrize("name_length", [5, 150, 400])
+def test_packed_commit_heads_short_and_long(clone: Path, name_length: int) -> None:
+    """The walk's pack reader inflates a commit only through the line after "committer":
+    short commits whole, headers past 320 bytes in a second step, past 640 through the
+    general path; deltas through the general path. Each is what git cat-file shows."""
+    name = "N" * name_length
+    sh(clone, f"export GIT_COMMITTER_NAME={name} GIT_AUTHOR_NAME={name}; "
+              + commits(6, "local", 1_800_000_000) + "git checkout -qb side HEAD~3; "
+              + commits(3, "side", 1_800_000_100) + "git checkout -q main; "
+              "git merge -q --no-edit side; git gc -q")
+    repo = discover(str(clone))
+    reader = repo.objects
+    fast = 0
+    for sha in git(clone, "rev-list", "HEAD", "^origin/main").split():  # the long names
+        whole = git(clone, "cat-file", "commit", sha).encode()
+        head = reader.commit_head(bytes.fromhex(sha), 640)
+        if head is not None:
+            fast += 1
+            assert whole.startswith(head)
+            committer = head.index(b"\ncommitter ")
+            assert len(head) == len(whole) or head.find(b"\n", committer + 1) < len(head) - 1
+    assert (fast > 0) == (name_length < 400)  # past 640 bytes: always the general path
+    facts = branch_facts(repo)
+    assert (facts.ahead, facts.behind) == rev_list_count(clone) == (10, 0)
