@@ -68,10 +68,10 @@ def clone(name: str, mirrors: Path) -> Path | None:
     print(f"{name}: cloning {source} (once) ...", flush=True)
     if subprocess.run(["git", "clone", "-q", "--no-local", str(source), str(part)],
                       env=ENV).returncode:
-        # a copy that lacks objects (workers-sdk's) cannot be packed for a clone: a plain
-        # local clone hard-links its packs instead
+        # (a copy that lacks objects no commit needs, as workers-sdk's does, cannot be packed
+        # for a clone: a plain local clone copies its object files instead)
+        print(f"{name}: --no-local failed; a plain local clone instead", flush=True)
         shutil.rmtree(part, ignore_errors=True)
-        print(f"{name}: --no-local failed, plain local clone instead", flush=True)
         subprocess.run(["git", "clone", "-q", str(source), str(part)], check=True, env=ENV)
     part.rename(work)
     return work

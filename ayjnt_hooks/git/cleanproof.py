@@ -328,13 +328,12 @@ def _nothing_staged(repo: Repo, settings: StatusSettings, data: bytes, entries_e
                     folders: list[Folder]) -> bool:
     """The entries' root tree is HEAD's, and the index has no extension that changes what it
     holds (a sparse or split index, or a required one we do not know), nor a saved untracked
-    cache that git may read stale names from (then the exact path decides)."""
+    cache git reads (its records can be stale: the exact path checks them)."""
     try:
         extensions = index_extensions(data, entries_end)
     except Corrupt:
         return False
-    if any(not optional_extension(sig) or (sig == b"UNTR"
-                                           and settings.untracked_cache_can_be_stale)
+    if any(not optional_extension(sig) or (sig == b"UNTR" and settings.reads_untracked_cache)
            for sig, _ in extensions):
         return False
     head = repo.ref_sha("HEAD")

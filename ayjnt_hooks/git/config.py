@@ -638,3 +638,30 @@ def user_excludes_file(config: GitConfig) -> str:
         return expand_user(value) or value
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(xdg, "git", "ignore")
+
+
+class ProtectedConfig(GitConfig):
+    """git's protected config (``git_protected_config``): the system and global files and the
+    command line, never the repository's own — read before any repository is set up, so an
+    ``includeIf`` on ``gitdir:`` or ``onbranch:`` is false there. Keeps every
+    ``safe.directory`` value in order (a multi-valued key)."""
+
+    def __init__(self) -> None:
+        self.safe_directories: list[bytes | None] = []
+        super().__init__("")
+
+    def _load(self, into: dict[Key, Value]) -> None:
+        for path in config_paths("")[:-1]:  # (the last one is the repository's)
+            self._read_file(path, into, 0)
+        self._read_command_line(into)
+
+    def _store(self, base: str, key: str, value: bytes | None, path: str, line: int,
+               into: dict[Key, Value], depth: int, in_hasconfig: bool) -> None:
+        if not self._collecting_urls and split_key(base, key) == ("safe", None, "directory"):
+            self.safe_directories.append(value)
+        super()._store(base, key, value, path, line, into, depth, in_hasconfig)
+
+    def _condition(self, condition: str, path: str, line: int) -> bool:
+        if condition.startswith(("gitdir:", "gitdir/i:", "onbranch:")):
+            return False
+        return super()._condition(condition, path, line)

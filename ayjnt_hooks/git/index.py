@@ -43,6 +43,7 @@ class Index:
         self.cache_tree = cache_tree  # every node of the TREE extension, valid or not
         self.sparse = sparse
         self.untracked_cache = False  # has a saved untracked cache (the UNTR extension)
+        self.untracked_cache_data = b""  # (its body)
 
 
 def corrupt_index(path: str, why: str) -> AyjntError:
@@ -97,6 +98,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
     cache_tree: list[CacheTreeNode] | None = None
     sparse = False
     untracked_cache = False
+    untracked_cache_data = b""
     try:
         extensions = index_extensions(data, pos)
     except Corrupt as e:
@@ -115,6 +117,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
             sparse = True
         elif sig == b"UNTR":
             untracked_cache = True
+            untracked_cache_data = body
         elif not optional_extension(sig):
             raise AyjntError(f"{path}: the index uses a required extension this reader does not "
                              f"know (git refuses what it does not know too).", path=path,
@@ -123,6 +126,7 @@ def read_index(path: str, only: tuple[str, ...] | None = None) -> Index:
         raise corrupt_index(path, problem)
     index = Index(path, entries, st.st_mtime_ns, cache_tree, sparse)
     index.untracked_cache = untracked_cache
+    index.untracked_cache_data = untracked_cache_data
     return index
 
 

@@ -14,7 +14,6 @@ Refs are parsed here (a small format on the hot path of every hook): loose refs,
 from __future__ import annotations
 
 import os
-import re
 
 from ..errors import AyjntError
 from .damage import Corrupt, reading
@@ -37,12 +36,6 @@ EXTENSIONS_V1 = ("noop-v1", "objectformat", "compatobjectformat", "refstorage",
                  "relativeworktrees", "submodulepathconfig")
 
 
-# packed-refs as git writes it: an optional header, then "<id> <name>" lines, each maybe
-# followed by the "^<id>" of the object its tag peels to
-_PACKED_REFS = (rb"(?:# pack-refs with:[^\n]*\n)?"
-                rb"(?:[0-9a-f]{40} [^\x00-\x20\x7f~^:?*\[\\]+\n(?:\^[0-9a-f]{40}\n)?)*")
-
-
 class NotARepo(AyjntError):
     pass
 
@@ -56,6 +49,71 @@ def valid_ref_name(name: str) -> bool:
     return all(part and not part.startswith(".") for part in name.split("/"))
 
 
+def _record_start(data: bytes, lo: int, p: int) -> int:
+    """git's ``find_start_of_record``: the start of the record holding byte ``p`` (a record
+    is a line and the ``^`` peel lines after it), or ``lo``."""
+    while p > lo:
+        newline = data.rfind(b"\n", lo, p)
+        if newline < 0:
+            return lo
+        if data[newline + 1] != 0x5E:  # "^"
+            return newline + 1
+        p = newline
+    return lo
+
+
+def _record_end(data: bytes, p: int, end: int) -> int:
+    """git's ``find_end_of_record``: the start of the record after the one holding ``p``, or
+    ``end``."""
+    while True:
+        newline = data.find(b"\n", p, end - 1)
+        if newline < 0:
+            return end
+        if data[newline + 1] != 0x5E:
+            return newline + 1
+        p = newline + 1
+
+
+def _verify_buffer_safe(data: bytes, start: int) -> None:
+    """git's ``verify_buffer_safe``: the last record ends with a newline and its line holds
+    at least an object id, a space and one byte of name."""
+    if start == len(data):
+        return
+    last = _record_start(data, start, len(data) - 1)
+    number = data.count(b"\n", 0, last) + 1
+    if data[-1] != 0x0A:
+        raise Corrupt(f"line {number} is not terminated")
+    if len(data) - last < 42:
+        raise Corrupt(f"line {number} is not '<object id> <ref name>'")
+
+
+def _sort_records(data: bytes, start: int) -> bytes:
+    """git's ``sort_snapshot`` for a file whose header does not promise sorted records: every
+    record's first line must be long enough to hold an object id, a space and a name; then
+    the records are sorted by name (a name twice is refused: git's order for it is
+    unspecified)."""
+    records: list[tuple[bytes, bytes]] = []
+    pos, end = start, len(data)
+    number = data.count(b"\n", 0, start)
+    while pos < end:
+        eol = data.index(b"\n", pos)  # (the last byte is a newline: checked before)
+        number += 1
+        if eol - pos < 42:
+            raise Corrupt(f"line {number} is not '<object id> <ref name>'")
+        name = data[pos + 41:eol]
+        eol += 1
+        if eol < end and data[eol] == 0x5E:  # its peel line
+            eol = data.index(b"\n", eol) + 1
+            number += 1
+        records.append((name, data[pos:eol]))
+        pos = eol
+    if any(records[i][0] >= records[i + 1][0] for i in range(len(records) - 1)):
+        records.sort()
+        if any(records[i][0] == records[i + 1][0] for i in range(len(records) - 1)):
+            raise Corrupt("a ref name is listed twice")
+    return b"".join(record for _, record in records)
+
+
 class Repo:
     def __init__(self, gitdir: str, commondir: str, worktree: str | None,
                  index_file: str, *, worktree_config: bool = False) -> None:
@@ -65,6 +123,7 @@ class Repo:
         self.index_file = index_file
         self.worktree_config = worktree_config
         self._packed: dict[str, str] | None = None
+        self._snapshot: tuple[bytes, int] | None = None
         self._config: GitConfig | None = None
         self._reader: ObjectReader | None = None
         self._graph: CommitGraph | None = None
@@ -75,21 +134,73 @@ class Repo:
         return f"Repo(gitdir={self.gitdir!r}, worktree={self.worktree!r})"
 
     # ------------------------------------------------------------------ refs
+    def _packed_snapshot(self) -> tuple[bytes, int]:
+        """``packed-refs`` as git 2.39 takes it whenever it opens the file (``create_snapshot``
+        in ``refs/packed-backend.c``): (the records, sorted by name; where they start). git
+        checks only this much of the file before it looks a ref up — the header, that the
+        last record ends with a newline and is long enough, and in a file whose header does
+        not say ``sorted`` every record's length, to sort them — and dies where it fails: so
+        do we (on every run, as git opens it to resolve nearly any name)."""
+        if self._snapshot is None:
+            path = os.path.join(self.commondir, "packed-refs")
+            with reading(path, "packed-refs file", _REF_FIX):
+                data = read_regular(path) or b""
+                start = 0
+                is_sorted = False
+                if data[:1] == b"#":
+                    eol = data.find(b"\n")
+                    if eol < 0:
+                        raise Corrupt("line 1 is not terminated")
+                    if not data.startswith(b"# pack-refs with:"):
+                        raise Corrupt("line 1 is not a '# pack-refs with:' header")
+                    is_sorted = b"sorted" in data[17:eol].split(b" ")
+                    start = eol + 1
+                _verify_buffer_safe(data, start)
+                if not is_sorted:
+                    data, start = _sort_records(data, start), 0
+            self._snapshot = (data, start)
+        return self._snapshot
+
+    def _packed_lookup(self, name: str) -> str | None:
+        """One ref from ``packed-refs``, found as git finds it (``find_reference_location``: a
+        binary search over the sorted records, a record being its line and any ``^`` peel line
+        after it), and checked as git checks it (``packed_read_raw_ref``: the record must start
+        with an object id). Nothing else of the file is read."""
+        data, lo = self._packed_snapshot()
+        hi = len(data)
+        want = name.encode("utf-8", "surrogateescape")
+        while lo != hi:
+            mid = lo + (hi - lo) // 2
+            rec = _record_start(data, lo, mid)
+            found = data[rec + 41:data.index(b"\n", rec + 41)]
+            if found < want:
+                lo = _record_end(data, mid, hi)
+            elif found > want:
+                hi = rec
+            else:
+                text = data[rec:rec + 40].decode("ascii", "replace").lower()
+                if not is_hex_oid(text):
+                    path = os.path.join(self.commondir, "packed-refs")
+                    raise AyjntError(f"{path}: corrupt packed-refs file (the line of {name} "
+                                     f"does not start with an object id); git cannot use it "
+                                     f"either.", path=path, hint=_REF_FIX)
+                return text
+        return None
+
     def _packed_refs(self) -> dict[str, str]:
-        """``packed-refs``: a header, ``<id> <name>`` lines, ``^<id>`` peel lines."""
+        """Every ref in ``packed-refs`` (for listing a namespace, as ``refs/replace/``): each
+        line checked, more strictly than git checks the lines it iterates over, and the order
+        a ``sorted`` header promises, on which every lookup relies."""
         if self._packed is None:
+            data, start = self._packed_snapshot()
             packed: dict[str, str] = {}
             path = os.path.join(self.commondir, "packed-refs")
             with reading(path, "packed-refs file", _REF_FIX):
-                data = read_regular(path)
-                lines = [] if data is None else data.split(b"\n")
-                if lines and lines[-1] == b"":
-                    lines.pop()
-                elif lines:
-                    raise Corrupt(f"line {len(lines)} is not terminated")
-                for number, line in enumerate(lines, 1):
-                    if number == 1 and line.startswith(b"# pack-refs with:"):
-                        continue
+                lines = data[start:].split(b"\n")
+                lines.pop()  # (the newline that ends the last line: checked by the snapshot)
+                first = data.count(b"\n", 0, start) + 1
+                previous = b""
+                for number, line in enumerate(lines, first):
                     try:
                         if line[:1] == b"^" and packed and is_hex_oid(line[1:].decode("ascii")):
                             continue  # the peeled id of the tag before
@@ -97,26 +208,18 @@ class Repo:
                         text, ref = sha.decode("ascii"), name.decode("utf-8")
                     except UnicodeDecodeError:
                         text = ref = ""
-                    if not is_hex_oid(text) or not valid_ref_name(ref):
-                        raise Corrupt(f"line {number} is not '<object id> <ref name>'")
+                    if not is_hex_oid(text) or not valid_ref_name(ref) or name <= previous:
+                        raise Corrupt(f"line {number} is not '<object id> <ref name>' in "
+                                      f"order")
+                    previous = name
                     packed[ref] = text
             self._packed = packed
         return self._packed
 
     def check_packed_refs(self) -> None:
-        """git reads ``packed-refs`` to resolve any ref: a damaged one makes every command
-        die. One regular expression (C speed) checks the whole file; the line-by-line parse
-        runs only to name the bad line."""
-        path = os.path.join(self.commondir, "packed-refs")
-        with reading(path, "packed-refs file", _REF_FIX):
-            data = read_regular(path)
-        if data is None or (re.fullmatch(_PACKED_REFS, data) is not None and b".." not in data
-                            and b"/." not in data and b"//" not in data):
-            return
-        self._packed = None
-        self._packed_refs()  # names the bad line
-        raise AyjntError(f"{path}: corrupt packed-refs file (a ref name git does not allow); "
-                         f"git cannot use it either.", path=path, hint=_REF_FIX)
+        """What git checks of ``packed-refs`` whenever it opens the file (see
+        :meth:`_packed_snapshot`); a damaged one makes every command die."""
+        self._packed_snapshot()
 
     def read_ref_raw(self, name: str) -> str | None:
         """The ref's own content: ``ref: <target>`` or an object id; None when absent."""
@@ -134,7 +237,7 @@ class Repo:
             except IsADirectoryError:
                 data = None
             if data is None:
-                return self._packed_refs().get(name)
+                return self._packed_lookup(name)
             text = data.decode("utf-8").rstrip(_GIT_SPACE)
             if text.startswith("ref:"):
                 target = text[4:].lstrip(_GIT_SPACE)
@@ -462,14 +565,22 @@ def discover(start: str) -> Repo:
         top = cwd
     else:
         current = os.path.abspath(start)
+        from .ownership import ensure_valid_ownership
+
         while True:
             dotgit = os.path.join(current, ".git")
             if os.path.isfile(dotgit):
                 gitdir = read_gitfile(dotgit)
+                # (git's paths here are physical: its getcwd and the gitfile's real path)
+                real = os.path.realpath(current)
+                ensure_valid_ownership(os.path.join(real, ".git"), real,
+                                       os.path.realpath(gitdir))
                 break
             if os.path.isdir(dotgit):
                 if is_git_directory(dotgit):
                     gitdir = dotgit
+                    real = os.path.realpath(current)
+                    ensure_valid_ownership(None, real, os.path.join(real, ".git"))
                     break
                 if _looks_like_broken_gitdir(dotgit):
                     head = os.path.join(dotgit, "HEAD")
@@ -480,6 +591,7 @@ def discover(start: str) -> Repo:
                                           ".git/HEAD`")
             if is_git_directory(current):
                 gitdir, bare_here = current, True
+                ensure_valid_ownership(None, None, os.path.realpath(current))
                 break
             parent = os.path.dirname(current)
             if parent == current:

@@ -67,11 +67,15 @@ class StatusSettings:
         self.untracked_cache_setting = _untracked_cache(repo)
 
     @property
-    def untracked_cache_can_be_stale(self) -> bool:
-        """Without ctime (core.trustctime=false or core.checkStat=minimal) git cannot tell
-        that a folder changed in the same second, so a saved untracked cache may list names
-        that are gone or miss new ones; git prints what the cache says."""
-        return not (self.trust_ctime and self.check_stat_full)
+    def reads_untracked_cache(self) -> bool:
+        """git status reads a saved untracked cache (the index's UNTR extension), unless
+        core.untrackedCache=false removes it, GIT_DISABLE_UNTRACKED_CACHE is set or nothing
+        untracked is listed. Its records can be stale (:mod:`.untrackedcache`)."""
+        import os
+
+        return self.untracked != "no" and self.untracked_cache_setting != "remove" \
+            and os.environ.get("GIT_DISABLE_UNTRACKED_CACHE", "").strip().lower() \
+            not in ("1", "true", "yes", "on")
 
 
 def _renames(repo: Repo) -> str:

@@ -103,3 +103,78 @@ def test_missing_worktree_or_unreadable_index(repo: Path, tmp_path: Path) -> Non
     assert not proven_clean(r)
     r.worktree = str(tmp_path / "gone")
     assert not proven_clean(r)
+
+
+def _racy(name: str) -> str:
+    return f" && m=$(stat -c %y {name}) && touch -d \"$m\" .git/index"
+
+
+BINARY = "printf 'P\\r\\n\\0x\\r\\n' > img.bin && git add img.bin && git commit -qm b"
+
+
+@pytest.mark.parametrize(("script", "proven", "git_sees_a_change"), [
+    pytest.param("printf '* text=auto eol=lf\\n' > .gitattributes && git add .gitattributes && "
+                 + BINARY + _racy("img.bin"), True, False, id="binary-crlf-text-auto"),
+    pytest.param(BINARY + " && git config core.autocrlf true" + _racy("img.bin"), True, False,
+                 id="binary-crlf-autocrlf"),
+    pytest.param("printf '*.txt text\\n' > .gitattributes && printf 'a\\rb\\n' > cr.txt && "
+                 "git add . && git commit -qm c" + _racy("cr.txt"), True, False,
+                 id="lone-cr-text-set"),
+    pytest.param(BINARY + " && printf '*.bin text\\n' > .gitattributes && "
+                 "git add .gitattributes && git commit -qm t" + _racy("img.bin"), False, True,
+                 id="binary-crlf-text-set"),
+    pytest.param(BINARY + " && printf '* text=auto\\n*.bin text\\n' > .gitattributes && "
+                 "git add .gitattributes && git commit -qm t" + _racy("img.bin"), False, True,
+                 id="binary-crlf-text-auto-then-text"),
+    pytest.param(BINARY + " && printf '*.bin eol=lf\\n' > .gitattributes && "
+                 "git add .gitattributes && git commit -qm t" + _racy("img.bin"), False, True,
+                 id="binary-crlf-eol-alone"),
+    pytest.param(BINARY + " && printf '[attr]mine text\\n* text=auto\\n*.bin mine\\n' > "
+                 ".gitattributes && git add .gitattributes && git commit -qm t" + _racy("img.bin"),
+                 False, True, id="binary-crlf-macro"),
+    pytest.param(BINARY + " && printf '* text=auto\\n' > .gitattributes && "
+                 "git add .gitattributes && git commit -qm t && "
+                 "printf '*.bin text\\n' > .git/info/attributes" + _racy("img.bin"),
+                 False, True, id="binary-crlf-info-attributes-text"),
+    pytest.param(BINARY + " && printf '*.sh text eol=lf\\n/d/*.bin text\\n*.bat eol=crlf\\n' > "
+                 ".gitattributes && git add .gitattributes && git commit -qm t"
+                 + _racy("img.bin"), True, False, id="binary-crlf-text-rules-for-others"),
+    pytest.param(BINARY + " && printf '*.bin text\\n*.bin -text\\n' > .gitattributes && "
+                 "git add .gitattributes && git commit -qm t" + _racy("img.bin"), True, False,
+                 id="binary-crlf-later-line-wins"),
+    pytest.param(BINARY + " && printf '*.bin text eol=lf\\n*.bin binary\\n' > .gitattributes "
+                 "&& git add .gitattributes && git commit -qm t" + _racy("img.bin"), True,
+                 False, id="binary-crlf-binary-macro-wins"),
+    pytest.param(BINARY.replace("img.bin", "d/img.bin")
+                 + " && printf '*.bin -text\\n' > .gitattributes && printf '*.bin text\\n' > "
+                 "d/.gitattributes && git add .gitattributes d/.gitattributes && "
+                 "git commit -qm t" + _racy("d/img.bin"), False, True,
+                 id="binary-crlf-subfolder-overrides"),
+    pytest.param(BINARY.replace("img.bin", "d/img.bin") + " && printf '*.bin text\\n' > "
+                 ".gitattributes && printf '*.bin -text\\n' > d/.gitattributes && "
+                 "git add .gitattributes d/.gitattributes && git commit -qm t"
+                 + _racy("d/img.bin"), True, False, id="binary-crlf-subfolder-unsets"),
+    pytest.param(BINARY.replace("img.bin", "d/img.bin") + " && printf '/d/*.bin text\\n' > "
+                 ".gitattributes && git add .gitattributes && git commit -qm t"
+                 + _racy("d/img.bin"), False, True, id="binary-crlf-path-pattern"),
+    pytest.param(BINARY.replace("img.bin", "d/img.bin") + " && printf '/img.bin text\\n' > "
+                 ".gitattributes && git add .gitattributes && git commit -qm t"
+                 + _racy("d/img.bin"), True, False, id="binary-crlf-anchored-elsewhere"),
+    pytest.param(BINARY + " && printf '*.bin -text\\n' > real && ln -s real .gitattributes && "
+                 "git add real .gitattributes && git commit -qm t && "
+                 "printf '*.bin text\\n' > ../user-attributes && "
+                 "git config core.attributesFile \"$PWD/../user-attributes\""
+                 + _racy("img.bin"), False, True, id="binary-crlf-symlinked-attributes"),
+    pytest.param("printf '* text=auto\\n' > .gitattributes && printf 'a\\r\\n' > t.txt && "
+                 "git add . && git commit -qm t" + _racy("t.txt"), False, False,
+                 id="text-crlf-text-auto"),  # (git: clean; not binary: the proof gives up)
+])
+def test_racy_crlf_content(repo: Path, script: str, proven: bool,
+                           git_sees_a_change: bool) -> None:
+    """Racily clean files holding CR bytes (a fresh clone's images and fonts): where git's
+    end-of-line conversion is sure to leave the content as it is, the content decides; where
+    it may convert, the proof gives up."""
+    sh(repo, script)
+    theirs = git_porcelain(repo)
+    assert bool(theirs) is git_sees_a_change
+    assert proven_clean(discover(str(repo))) is proven

@@ -154,6 +154,14 @@ SCENARIOS: list[tuple[str, str, bool]] = [
      "echo 'gitdir: nowhere' > f2/.git", True),
     ("nested-repo-by-gitfile", "git init -q --separate-git-dir ../sep nested2", True),
     ("empty-blob-racily-smudged", ": > e && git add e && git commit -qm e", True),
+    ("uall-file-replaced-by-dir", "git config status.showUntrackedFiles all; rm a.txt; "
+     "mkdir -p a.txt/deeper; echo 1 > a.txt/inner; echo 2 > a.txt/deeper/f", True),
+    ("uall-file-replaced-by-nested-repo", "git config status.showUntrackedFiles all; "
+     "rm a.txt; git init -q a.txt; echo 1 > a.txt/f", True),
+    ("uall-skip-worktree-file-replaced-by-dir", "git config status.showUntrackedFiles all; "
+     "git update-index --skip-worktree a.txt; rm a.txt; mkdir a.txt; echo 1 > a.txt/in", True),
+    ("uall-file-replaced-by-ignored-dir", "git config status.showUntrackedFiles all; "
+     "printf 'a.txt/\n' > .git/info/exclude; rm a.txt; mkdir a.txt; echo 1 > a.txt/in", True),
     ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
      "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
 ]
@@ -201,6 +209,18 @@ def test_merge_conflict(repo: Path) -> None:
     ours = status(discover(str(repo)))
     assert ours.lines == git_porcelain(repo)
     assert ours.conflicted
+
+
+@pytest.mark.parametrize("mode", ["normal", "all"])
+def test_conflicted_file_replaced_by_dir(repo: Path, mode: str) -> None:
+    """-uall lists the files below a folder standing where an unmerged file was (issue #10)."""
+    sh(repo, "git checkout -qb other; echo o > a.txt; git commit -qam o; git checkout -q main; "
+               "echo m > a.txt; git commit -qam m; git merge other >/dev/null 2>&1 || true; "
+               f"git config status.showUntrackedFiles {mode}; rm a.txt; mkdir a.txt; "
+               "echo 1 > a.txt/inner")
+    theirs = git_porcelain(repo)
+    assert status(discover(str(repo))).lines == theirs
+    assert ("?? a.txt/inner" in theirs) == (mode == "all")
 
 
 @pytest.mark.parametrize("script", [
