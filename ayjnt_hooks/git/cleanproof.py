@@ -99,14 +99,12 @@ def proven_clean(repo: Repo) -> bool:
         root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return False
-    from .contentcheck import ContentCheck
-
     gc_was_enabled = gc.isenabled()
     # Nothing here makes reference cycles, and a collection would write to every object in
     # the heap — after the fork, that copies each shared page in both processes.
     gc.disable()
     try:
-        check = _EntryCheck(data, version, root_fd, index_mtime, ContentCheck(repo, root_fd))
+        check = _EntryCheck(data, version, root_fd, index_mtime, repo)
         worker = _Worker.start(check, count)
         proven = False
         try:
@@ -141,14 +139,15 @@ class _EntryCheck:
     Before v4 an entry is NUL-padded to a multiple of eight bytes."""
 
     def __init__(self, data: bytes, version: int, root_fd: int, index_mtime: int,
-                 content: ContentCheck) -> None:
+                 repo: Repo) -> None:
         self.data = data
         self.version = version
         self.root_fd = root_fd
         # an entry not older than the index is racily clean; git (built without USE_NSEC, its
         # default) compares whole seconds
         self.racy_limit = index_mtime // _NS * _NS
-        self.content = content  # where the stat data cannot decide, as git: by content
+        self.repo = repo
+        self._content: ContentCheck | None = None
 
     def trees(self, count: int, chunk_starts: list[tuple[int, bytes]] | None
               ) -> tuple[int, list[Folder]] | None:
@@ -251,6 +250,16 @@ class _EntryCheck:
         except (OSError, ValueError, IndexError, struct.error):  # (ValueError: NUL in path)
             return _NOT_PROVEN, b""
         return pos, prev
+
+    @property
+    def content(self) -> ContentCheck:
+        """Where the stat data cannot decide, as git: by content (made on first use: most
+        runs need none of it)."""
+        if self._content is None:
+            from .contentcheck import ContentCheck
+
+            self._content = ContentCheck(self.repo, self.root_fd)
+        return self._content
 
     def _by_content(self, name: bytes, mode: int, size: int, st: os.stat_result,
                     oid: bytes) -> bool:
