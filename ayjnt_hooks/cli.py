@@ -121,12 +121,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         from .git.history import branch_facts
 
         facts = branch_facts(repo)
-        data = {"clean": st.clean, "porcelain": st.lines, "branch": facts.branch,
+        data = {"clean": st.clean,
+                "porcelain": None if st.inexact else st.lines, "branch": facts.branch,
                 "detached": facts.detached, "unborn": facts.unborn, "upstream": facts.upstream,
                 "ahead": facts.ahead, "behind": facts.behind, "shallow": facts.shallow}
         if args.json:
             from .report import emit_json
 
+            if st.inexact:
+                data["porcelain_refused"] = st.inexact
             emit_json(data, [])
             return EXIT_OK
         where = "detached HEAD" if facts.detached else f"branch {facts.branch}"
@@ -140,7 +143,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if facts.shallow:
             out.append("shallow clone: counts cover only the commits present")
         out.append("working tree: clean" if st.clean else "working tree: dirty")
-        out += [f"  {line}" for line in st.lines]
+        out += [f"  {line}" for line in st.shown_lines]
         sys.stdout.write("\n".join(out) + "\n")
         return EXIT_OK
 

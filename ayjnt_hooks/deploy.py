@@ -165,9 +165,9 @@ class Deploy:
             self.warn("not-a-repo", f"not a git repo ({e.message}); skipping repo sync checks")
             return
         st = status(repo)
-        self.data["porcelain"] = st.lines
-        if st.lines:
-            raise Refusal("uncommitted changes detected:\n" + "\n".join(st.lines) + "\n\n"
+        self.data["porcelain"] = st.shown_lines
+        if not st.clean:
+            raise Refusal("uncommitted changes detected:\n" + "\n".join(st.shown_lines) + "\n\n"
                           "commit or stash before deploying. " + FORCE_HINT, "dirty-tree",
                           "git stash, git commit, or delete the untracked file")
         self.say_ok("git clean")

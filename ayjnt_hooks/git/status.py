@@ -37,6 +37,10 @@ _GONE = (errno.ENOENT, errno.ENOTDIR)
 _NS = 1_000_000_000
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 _MAX_CONTENT = 1 << 31  # (git's index holds sizes in 32 bits)
+# re-adding every entry as it is drops each cache-tree node on its path (git rebuilds them on
+# the next commit); `git update-index --refresh` keeps them, `git read-tree HEAD` drops the
+# staged changes
+CACHE_TREE_FIX = "git ls-files -s -z | git update-index -z --index-info"
 
 
 def _read_regular(path: str) -> bytes:
@@ -146,15 +150,31 @@ def _type(mode: int) -> int:
 
 
 class Status:
-    __slots__ = ("conflicted", "lines")
+    """The porcelain lines and the clean verdict. ``inexact``: why the exact lines cannot be
+    given (git would pair some of them as renames by similarity, which is not replayed); the
+    verdict stands ("dirty" either way) and ``shown_lines`` lists the changes unpaired."""
+    __slots__ = ("_lines", "conflicted", "inexact")
 
-    def __init__(self, lines: list[str], conflicted: bool = False) -> None:
-        self.lines = lines
+    def __init__(self, lines: list[str], conflicted: bool = False,
+                 inexact: str | None = None) -> None:
+        self._lines = lines
         self.conflicted = conflicted
+        self.inexact = inexact
+
+    @property
+    def lines(self) -> list[str]:
+        """git's exact porcelain lines; refused (exit 3) rather than a wrong line."""
+        if self.inexact is not None:
+            raise AyjntError(self.inexact)
+        return self._lines
+
+    @property
+    def shown_lines(self) -> list[str]:
+        return self._lines
 
     @property
     def clean(self) -> bool:
-        return not self.lines
+        return not self._lines
 
 
 class StatusComputer:
@@ -190,8 +210,9 @@ class StatusComputer:
     # ------------------------------------------------------------ staged
     def staged(self, stage0: list[IndexEntry]) -> dict[str, str]:
         """HEAD's tree against the entries. The cache-tree is checked, never trusted: git
-        trusts it for subfolders, so one that disagrees with the entries would make git hide a
-        staged change — the index is then refused as corrupt."""
+        trusts it for subfolders (``unpack_trees`` skips a folder whose saved tree id is
+        HEAD's), so one that disagrees with the entries makes git status show fewer staged
+        changes than the entries hold — the index is then refused as corrupt."""
         relevant = [e for e in stage0 if not e.intent_to_add]
         node = _index_tree(relevant)
         self._check_cache_tree(node)
@@ -215,15 +236,15 @@ class StatusComputer:
             agrees = folder.sha() == tree_id.hex() and folder.entry_count() == count \
                 if folder is not None else count == 0 and tree_id.hex() == _EMPTY_TREE
             if not agrees:
-                from ..errors import AyjntError
-                from .index import INDEX_FIX
-
                 where = f"folder {quote_path(path.decode('utf-8', 'surrogateescape'))}" \
                     if path else "the top folder"
-                raise AyjntError(f"{self.index.path}: corrupt git index: its cache-tree "
-                                 f"disagrees with its entries for {where}, so git would hide "
-                                 f"staged changes there.", path=self.index.path,
-                                 hint=INDEX_FIX)
+                raise AyjntError(f"{self.index.path}: corrupt git index: its cache-tree (the "
+                                 f"saved tree ids) disagrees with its entries for {where}. git "
+                                 f"trusts a subfolder's saved tree id when comparing with HEAD, "
+                                 f"so git status can show fewer staged changes there than the "
+                                 f"entries hold; ayjnt-hooks does not answer from such an "
+                                 f"index. Rebuild the cache-tree from the entries, keeping "
+                                 f"them: {CACHE_TREE_FIX}", path=self.index.path)
 
     def _tree_files(self, sha: str, prefix: bytes) -> Iterator[tuple[bytes, int, str]]:
         for name, (mode, child) in parse_tree(self.repo.read_object(sha)[1]).items():
@@ -755,7 +776,9 @@ class StatusComputer:
         """Porcelain v1 lines in git's order: changes by path, then untracked."""
         q = self.quote_non_ascii
         lines_by_path: dict[str, str] = {}
-        renamed = self._exact_renames(codes, tracked)
+        inexact = self._inexact_renames(codes, tracked)
+        renamed = {} if inexact or self.settings.renames == "no" else \
+            self._exact_renames(codes, tracked)
         for path, (x, y) in codes.items():
             if path not in renamed:
                 lines_by_path[path] = f"{x}{y} {quote_path(path, q)}"
@@ -765,20 +788,126 @@ class StatusComputer:
             lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, q)}"
         lines = [lines_by_path[p] for p in sorted(lines_by_path, key=_git_order)]
         lines += [f"?? {quote_path(p, q)}" for p in sorted(untracked, key=_git_order)]
-        return Status(lines, bool(conflicts))
+        return Status(lines, bool(conflicts), inexact)
+
+    def _head_entries(self, paths: list[str]) -> dict[str, tuple[int, str]]:
+        head_tree = self.head_tree  # staged() has read it
+        found: dict[str, tuple[int, str]] = {}
+        if head_tree is None:
+            return found
+        for path in paths:
+            entry = self._lookup(head_tree, path)
+            if entry is not None:
+                found[path] = entry
+        return found
+
+    def _inexact_renames(self, codes: dict[str, list[str]],
+                         tracked: dict[str, IndexEntry]) -> str | None:
+        """Why git's rename detection (diffcore-rename) might pair changes here beyond the
+        unambiguous exact renames we print — then the porcelain lines are refused, never
+        guessed. git pairs regular files by similarity (at least 50%: their sizes differ by
+        at most half the larger), a deleted file with an intent-to-add one in the work tree
+        (`` R``), and with status.renames=copies copies too."""
+        mode = self.settings.renames
+        if mode == "no":
+            return None
+        why = None
+        staged_new = [p for p, (x, _) in codes.items() if x == "A"]
+        staged_gone = [p for p, (x, _) in codes.items() if x == "D"]
+        wt_new = [p for p, (_, y) in codes.items() if y == "A"]
+        wt_gone = [p for p, (_, y) in codes.items()
+                   if y == "D" and tracked.get(p) is not None
+                   and tracked[p].mode != S_IFGITLINK]
+        if wt_new and wt_gone:
+            why = self._similar_intent_to_add(wt_gone, wt_new, tracked)
+        if why is None and mode == "copies" and (staged_new or wt_new) and any(
+                x in "DMT" or y in "DMT" for x, y in codes.values()):
+            why = "status.renames=copies: copies too"
+        if why is None and staged_new and staged_gone:
+            why = self._similar_staged(staged_gone, staged_new, tracked)
+        if why is None:
+            return None
+        return (f"git status --porcelain would pair changes here as renames by content "
+                f"similarity ({why}), which ayjnt-hooks does not replay exactly, so it does not "
+                f"print porcelain lines that might differ from git's. The tree is not clean "
+                f"either way. Use git status itself for the lines, or commit the rename.")
+
+    def _similar_intent_to_add(self, gone: list[str], new: list[str],
+                               tracked: dict[str, IndexEntry]) -> str | None:
+        """The work tree's side: git pairs a deleted file (its index blob) with an
+        intent-to-add file (its content in the work tree) — exactly or by similarity."""
+        pairs = len(gone) * len(new)
+        if pairs > _MAX_RENAME_PAIRS or self.autocrlf != "false":
+            return f"{len(gone)} deleted and {len(new)} intent-to-add (git add -N) files"
+        regular = (0o100644, 0o100755)
+        blobs = {p: self.repo.read_object(tracked[p].sha)[1] for p in gone}
+        cache: dict[tuple[str, bool], dict[int, int]] = {}
+        for path in new:
+            try:
+                data = _read_regular(os.path.join(self.worktree, path))
+            except OSError:
+                data = None  # (a symlink: git pairs it only exactly, which is refused too)
+            for old, old_data in blobs.items():
+                if data is None or data == old_data or (
+                        tracked[old].mode in regular and tracked[path].mode in regular and (
+                            (score := similarity(old_data, data, cache, (old, path))) is None
+                            or score >= _MIN_RENAME_SCORE)):
+                    return (f"{quote_path(old)} is deleted and {quote_path(path)} is "
+                            f"intent-to-add (git add -N) with similar content")
+        return None
+
+    def _similar_staged(self, gone: list[str], new: list[str],
+                        tracked: dict[str, IndexEntry]) -> str | None:
+        """Could diffcore-rename pair a staged deletion with a staged addition by anything
+        other than one unambiguous exact match?"""
+        old = {p: e for p, e in self._head_entries(gone).items() if e[0] != S_IFGITLINK}
+        by_sha: dict[str, list[str]] = {}
+        for path, (_, sha) in old.items():
+            by_sha.setdefault(sha, []).append(path)
+        for sha, paths in by_sha.items():
+            if len(paths) > 1 and any(tracked[p].sha == sha for p in new if p in tracked):
+                return f"{len(paths)} deleted files have the same content as an added one"
+        exact_sources = {sha for sha in by_sha if any(
+            tracked[p].sha == sha for p in new if p in tracked)}
+        used: set[str] = set()
+        rest_new = []
+        for path in sorted(new):
+            e = tracked.get(path)
+            if e is None or e.mode == S_IFGITLINK:
+                continue
+            if e.sha in exact_sources and e.sha not in used:
+                used.add(e.sha)
+                continue
+            rest_new.append(e)
+        rest_old = [(p, m, sha) for p, (m, sha) in old.items() if sha not in used]
+        regular = (0o100644, 0o100755)
+        sources = [(p, sha) for p, m, sha in rest_old if m in regular]
+        dests = [e for e in rest_new if e.mode in regular]
+        if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
+            return f"{len(sources)} deleted and {len(dests)} added files"
+        blobs: dict[str, bytes] = {}
+        cache: dict[tuple[str, bool], dict[int, int]] = {}
+        for sha in {sha for _, sha in sources} | {e.sha for e in dests}:
+            blobs[sha] = self.repo.read_object(sha)[1]
+        for e in dests:
+            for p, sha in sources:
+                score = similarity(blobs[sha], blobs[e.sha], cache, (sha, e.sha))
+                if score is None or score >= _MIN_RENAME_SCORE:
+                    return (f"{quote_path(p)} is deleted and {quote_path(e.path)} added with "
+                            f"similar content")
+        return None
 
     def _exact_renames(self, codes: dict[str, list[str]],
                        tracked: dict[str, IndexEntry]) -> dict[str, str]:
-        """Staged deletion + staged addition of the same blob → ``R  old -> new``."""
+        """Staged deletion + staged addition of the same blob → ``R  old -> new`` (only ever
+        called when that pairing is unambiguous: :meth:`_inexact_renames`)."""
         deleted = [p for p, (x, _) in codes.items() if x == "D"]
         added = [p for p, (x, _) in codes.items() if x == "A"]
-        head_tree = self.head_tree  # staged() has read it
-        if not deleted or not added or head_tree is None or self.settings.renames == "no":
+        if not deleted or not added or self.head_tree is None:
             return {}
         old_shas: dict[str, str] = {}
-        for path in sorted(deleted):
-            found = self._lookup(head_tree, path)
-            if found is not None and found[0] != S_IFGITLINK:
+        for path, found in sorted(self._head_entries(deleted).items()):
+            if found[0] != S_IFGITLINK:
                 old_shas.setdefault(found[1], path)
         renames: dict[str, str] = {}
         for path in sorted(added):
@@ -797,6 +926,73 @@ class StatusComputer:
                 return None
             tree = entry[1]
         return parse_tree(self.repo.read_object(tree)[1]).get(name)
+
+
+_MAX_SCORE = 60000
+_MIN_RENAME_SCORE = 30000  # git's DEFAULT_RENAME_SCORE: 50%
+_MAX_RENAME_PAIRS = 10000  # (beyond this, no scoring here: refused)
+_MAX_SCORED_SIZE = 1 << 20
+_HASHBASE = 107927
+
+
+def _span_counts(data: bytes, skip_cr: bool) -> dict[int, int]:
+    """git's ``hash_chars`` (diffcore-delta.c): bytes per hash of each span that ends in a
+    newline or fills 64 bytes (a trailing span without a newline is not counted, as in
+    git)."""
+    counts: dict[int, int] = {}
+    accum1 = accum2 = n = 0
+    size = len(data)
+    mask = 0xFFFFFFFF
+    for i, c in enumerate(data):
+        if skip_cr and c == 13 and i + 1 < size and data[i + 1] == 10:
+            continue
+        old_1 = accum1
+        accum1 = (((accum1 << 7) & mask) ^ (accum2 >> 25))
+        accum2 = (((accum2 << 7) & mask) ^ (old_1 >> 25))
+        accum1 = (accum1 + c) & mask
+        n += 1
+        if n < 64 and c != 10:
+            continue
+        h = ((accum1 + accum2 * 0x61) & mask) % _HASHBASE
+        counts[h] = counts.get(h, 0) + n
+        n = accum1 = accum2 = 0
+    return counts
+
+
+def similarity(src: bytes, dst: bytes,
+               cache: dict[tuple[str, bool], dict[int, int]] | None = None,
+               keys: tuple[str, str] = ("src", "dst")) -> int | None:
+    """git's ``estimate_similarity`` for two regular files (0..60000, 60000 = identical
+    spans), or None when it cannot be told for sure here: a file too large to score, or CRLF
+    text whose score depends on whether git's attributes call it binary (git skips the CR of
+    a CRLF in text only)."""
+    big, small = max(len(src), len(dst)), min(len(src), len(dst))
+    if big * (_MAX_SCORE - _MIN_RENAME_SCORE) < (big - small) * _MAX_SCORE or not dst:
+        return 0
+    if big > _MAX_SCORED_SIZE:
+        return None
+    cache = {} if cache is None else cache
+
+    def counts(data: bytes, skip_cr: bool) -> dict[int, int]:
+        key = (keys[0] if data is src else keys[1], skip_cr)
+        if key not in cache:
+            cache[key] = _span_counts(data, skip_cr)
+        return cache[key]
+
+    def text(data: bytes) -> set[bool]:
+        if b"\r\n" not in data:
+            return {False}  # (no CRLF: the same spans either way)
+        return {False} if b"\0" in data[:8000] else {True, False}
+
+    scores = []
+    for skip_src in text(src):
+        for skip_dst in text(dst):
+            a, b = counts(src, skip_src), counts(dst, skip_dst)
+            copied = sum(min(n, b.get(h, 0)) for h, n in a.items())
+            scores.append(copied * _MAX_SCORE // big)
+    if len({score >= _MIN_RENAME_SCORE for score in scores}) > 1:
+        return None
+    return scores[0]
 
 
 def _git_order(path: str) -> bytes:

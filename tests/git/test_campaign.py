@@ -1,12 +1,13 @@
 """A seeded random campaign against ``git status --porcelain`` (issue #10 §6).
 
-Each state is a real repository after a few random steps (edits, modes, symlinks, renames,
-stage/unstage, assume-unchanged, skip-worktree, forged and racy timestamps, nested
-``.gitignore`` files, FIFOs and sockets, nested repositories, random values of every config key
-that changes git's answer). On each state ours runs first (the exact lines, the first-change
-verdict and the fast proof), then ``git --no-optional-locks status --porcelain``: ours must
-print git's lines, or refuse (exit 3) with a message; the fast proof may say "clean" only where
-git does.
+Each state is a real repository after a few random steps (edits, modes, symlinks, renames —
+exact, edited, intent-to-add —, stage/unstage, assume-unchanged, skip-worktree, forged and racy
+timestamps, nested ``.gitignore`` files, FIFOs and sockets, nested repositories, random values
+of every config key that changes git's answer). On each state ours runs first (the exact lines,
+the first-change verdict and the fast proof), then ``git --no-optional-locks status
+--porcelain``: ours must print git's lines, or refuse (exit 3) with a message; the fast proof
+may say "clean" only where git does. Where git would pair changes as renames by similarity,
+ours may refuse the lines only (``Status.inexact``), never the "dirty" verdict.
 
 ``AYJNT_HOOKS_CAMPAIGN=big`` runs thousands of states instead of a few hundred;
 ``AYJNT_HOOKS_CAMPAIGN_SEED=N`` replays one seed. A mismatch prints the seed and a minimal
@@ -89,7 +90,7 @@ def random_step(rng: random.Random) -> str:
     f = _q(rng.choice(TRACKED))
     d = rng.choice(DIRS)
     new = _q(d + rng.choice(NAMES))
-    kind = rng.randrange(30)
+    kind = rng.randrange(32)
     if kind == 0:
         return f"echo more >> {f}"
     if kind == 1:  # same size, new content, mtime forged back to the same second
@@ -160,6 +161,13 @@ def random_step(rng: random.Random) -> str:
         return f"rm -rf {f} && mkdir -p {f} && echo in > {f}/inner"
     if kind == 27:
         return f"git mv {f} {_q(f.strip(chr(39)) + '.moved')} 2>/dev/null"
+    if kind == 28:  # a staged rename with an edit: git pairs it by similarity (or not)
+        edit = rng.choice(["echo more >> {m}", "printf 'other\\n' > {m}",
+                           "sed -i 's/t/T/' {m}", "cat {m} {m} > {m}.2 && mv {m}.2 {m}"])
+        moved = _q(f.strip(chr(39)) + ".moved")
+        return f"git mv {f} {moved} && {edit.format(m=moved)} && git add {moved}"
+    if kind == 29:  # deleted, and its content intent-to-add under another name
+        return f"mkdir -p $(dirname {new}) && mv {f} {new} && git add -N {new}"
     key = rng.choice(sorted(CONFIG))
     value = rng.choice(CONFIG[key])
     if rng.random() < 0.2:
@@ -188,10 +196,14 @@ def git_answer(cwd: Path) -> list[str] | None:
     return proc.stdout.decode("utf-8", "surrogateescape").splitlines()
 
 
-def our_answer(cwd: Path) -> tuple[list[str], bool, bool] | str:
-    """(lines, first-change verdict clean, fast proof) — or the refusal's message."""
+def our_answer(cwd: Path) -> tuple[list[str] | None, bool, bool] | str:
+    """(lines — None where the porcelain lines are refused but the verdict stands —,
+    first-change verdict clean, fast proof) — or the refusal's message."""
     try:
-        lines = status(discover(str(cwd))).lines
+        st = status(discover(str(cwd)))
+        lines = None if st.inexact else st.lines
+        if st.inexact and st.clean:
+            return ""  # (a refused porcelain must still be "dirty": caught as a mismatch)
         verdict = status(discover(str(cwd)), first_only=True).clean
         proof = proven_clean(discover(str(cwd)))
     except AyjntError as e:
@@ -212,6 +224,8 @@ def mismatch(cwd: Path) -> str | None:
         return f"the fast proof says clean, git says {theirs!r}"
     if verdict != (not theirs):
         return f"first-change verdict clean={verdict}, git: {theirs!r}"
+    if lines is None:
+        return None if theirs else "porcelain refused as inexact, but git says clean"
     if lines != theirs:
         return f"ours {lines!r}\n  git  {theirs!r}"
     return None
@@ -270,6 +284,12 @@ class Campaign:
             ours = our_answer(repo)
             if isinstance(ours, str):
                 key = ours.split(":")[-1][:80]
+                self.refusals[key] = self.refusals.get(key, 0) + 1
+            elif ours[0] is None:
+                paired = any(line[:1] in "RC" or line[1:2] in "RC"
+                             for line in git_answer(repo) or [])
+                key = "porcelain refused: git paired renames" if paired else \
+                    "porcelain refused: git paired nothing"
                 self.refusals[key] = self.refusals.get(key, 0) + 1
             why = mismatch(repo)
             if why is not None:
