@@ -60,6 +60,7 @@ class Target(NamedTuple):
     project: str  # the project folder, relative to the repository root ("" at the top)
     repo: Repo | None = None
     commit: str | None = None
+    local_ref: str | None = None  # the pushed local ref (``refs/heads/feat``), when known
 
     @property
     def lock_name(self) -> str:
@@ -97,7 +98,20 @@ def resolve_target(stage: str, cwd: str) -> Target:
     if sha is None:
         raise AyjntError(f"cannot resolve {ref!r} (the commit being pushed) in {repo.worktree}.")
     return Target(CommitSnapshot(repo, sha, prefix), f"commit {sha[:7]} being pushed", stage,
-                  prefix, repo, sha)
+                  prefix, repo, sha, os.environ.get("PRE_COMMIT_LOCAL_BRANCH"))
+
+
+def checkout_first(target: Target) -> str:
+    """The step a pre-push fix needs first when the pushed commit is not the one checked out
+    (``git push origin feat`` from ``main``): the fix commands work on the working tree."""
+    if target.stage != PRE_PUSH or target.repo is None or target.commit is None:
+        return ""
+    if target.repo.resolve("HEAD")[1] == target.commit:
+        return ""
+    ref = target.local_ref or ""
+    name = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else \
+        target.commit[:7]
+    return f"`git checkout {name}`, then "
 
 
 def block(hook: str, title: str, body: list[str], fix: str | None, severity: str = ERROR
@@ -126,7 +140,8 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
         return []
     lock_name = target.lock_name
     body = lf.format_diff(d).split("\n")
-    fixed = _lockfile_on_disk_has_fix(cwd, manifest, target)
+    first = checkout_first(target)
+    fixed = not first and _lockfile_on_disk_has_fix(cwd, manifest, target)
     if fixed and target.stage != MANUAL:
         what = "staged" if target.stage == PRE_COMMIT else "committed"
         step = f"git add {lock_name}" if target.stage == PRE_COMMIT else \
@@ -134,7 +149,7 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
         body += ["", f"The lockfile on disk already contains this change, but it is not {what}."]
         fix_text = step
     else:
-        fix_text = (f"run `ayjnt build`, then `git add {lock_name}`"
+        fix_text = (f"{first}run `ayjnt build`, then `git add {lock_name}`"
                     + (" and commit" if target.stage == PRE_PUSH else "")
                     + f" (no Bun? {no_bun_hint(target)})")
     written = fix and _write_fix(cwd, lock, d, fix_deletions, body) is not None
@@ -378,7 +393,7 @@ def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
                      *table,
                      "Migrations are append-only: a rewritten, reordered or dropped entry "
                      "makes production and the lockfile disagree."],
-                    rebase_fix(remote, remote_branch, lock_name))
+                    checkout_first(target) + rebase_fix(remote, remote_branch, lock_name))
                 out.append((Finding(ERROR, "lockfile-diverged",
                                     f"entry #{i + 1}: remote {was_tag}, pushed {now_tag}",
                                     lock_name), text))
@@ -528,7 +543,7 @@ def check_pushed_refs(cwd: str, lines: list[PushLine], remote: str, which: str =
         except AyjntError:
             continue  # not a commit (e.g. a tag of a tree): nothing ayjnt reads
         target = Target(snap, f"commit {local_sha[:7]} being pushed ({label})", PRE_PUSH,
-                        prefix, repo, local_sha)
+                        prefix, repo, local_sha, local_ref)
         checked.append(target.description)
         from_ref = None
         new_branch = remote_sha == ZERO and remote_ref.startswith("refs/heads/")

@@ -161,3 +161,55 @@ def test_hook_pinned_to_a_deleted_venv_says_so(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     sh(proj, f"PATH={bin_dir}:$PATH {fix.group(1)}")
     sh(proj, "git commit -q --allow-empty -m y")
+
+
+@pytest.mark.parametrize("fix_on_main_disk", [
+    pytest.param(False, id="main-clean"),
+    pytest.param(True, id="main-has-the-lockfile-fix-uncommitted"),
+])
+def test_push_of_a_branch_not_checked_out_gives_a_fix_that_works_when_pasted(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        fix_on_main_disk: bool) -> None:
+    """`git push origin feat` from main with a stale feat: the fix commands work on the
+    working tree, so the hint must say to check out feat first (and must not claim that
+    main's lockfile on disk is feat's fix)."""
+    sh(repo, "git checkout -qb feat")
+    write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(repo, "git add -A && git commit -qm stale")
+    feat = rev(repo, "feat")
+    sh(repo, "git checkout -q main")
+    if fix_on_main_disk:  # main's tree holds the same agent, built but not committed
+        write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+        build(repo)
+        sh(repo, "git stash -q -u")
+    line = f"refs/heads/feat {feat} refs/heads/feat {ZERO}\n"
+    push_stdin(monkeypatch, line)
+    if fix_on_main_disk:
+        sh(repo, "git stash pop -q")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 1
+    out = capsys.readouterr().out
+    fix = next(x for x in out.splitlines() if x.startswith("  fix: "))
+    assert fix.startswith("  fix: `git checkout feat`, then run `ayjnt build`"), fix
+    assert "already contains this change" not in out
+    # paste it: check out feat, the no-Bun command from the hint, add, commit, push again
+    if fix_on_main_disk:
+        sh(repo, "git stash -q -u")
+    sh(repo, "git checkout -q feat")
+    assert "ayjnt-hooks check-migrations --stage manual --fix" in fix
+    assert main(("check-migrations", "--stage", "manual", "--fix")) == 0
+    sh(repo, "git add .ayjnt/migrations.json && git commit -qm lockfile")
+    capsys.readouterr()
+    push_stdin(monkeypatch, f"refs/heads/feat {rev(repo, 'feat')} refs/heads/feat {ZERO}\n")
+    sh(repo, "git checkout -q main")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 0, capsys.readouterr().out
+
+
+def test_push_of_the_checked_out_branch_keeps_the_short_fix(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(repo, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(repo, "git add -A && git commit -qm stale")
+    push_stdin(monkeypatch, f"refs/heads/main {rev(repo, 'main')} refs/heads/main "
+                            f"{rev(repo, 'origin/main')}\n")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 1
+    fix = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  fix: "))
+    assert fix.startswith("  fix: run `ayjnt build`"), fix
