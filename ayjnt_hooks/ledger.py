@@ -444,10 +444,14 @@ def cmd_init(cwd: str, env: str, commit: str | None) -> int:
         _out(paint(f"ayjnt-hooks: the deploy ledger of {env} already exists: "
                    f"{state.deployed[env].describe()}", ERROR, sys.stdout))
         return EXIT_FAILED
-    sha = repo.rev_parse(commit or "HEAD")
+    from .rebaselockfile import resolve_rev
+
+    sha = resolve_rev(repo, commit) if commit else repo.rev_parse("HEAD")
     if sha is None:
         raise AyjntError(f"{commit or 'HEAD'} does not name a commit in {repo.gitdir}; the "
-                         "ledger starts from a commit's lockfile.", hint="git commit")
+                         "ledger starts from a commit's lockfile.",
+                         hint="git commit" if commit is None else
+                         "--commit takes a branch, tag or commit id (`git log --oneline`)")
     prefix = "" if _project_of(repo, cwd) == "." else _project_of(repo, cwd)
     snap = CommitSnapshot(repo, sha, prefix)
     data = snap.read(lf.LOCKFILE_PATH)

@@ -612,3 +612,37 @@ def test_ci_run_is_recorded(proj: Path, capfd: pytest.CaptureFixture[str],
         "https://github.com/team/app/actions/runs/42"
     assert "(https://github.com/team/app/actions/runs/42)" in ledger(capfd, "show", "--cwd",
                                                                       str(proj))[1]
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param("HEAD~1", id="tilde"),
+    pytest.param("main~2", id="branch-tilde-2"),
+    pytest.param("HEAD^2", id="second-parent"),
+    pytest.param("HEAD^^", id="caret-caret"),
+    pytest.param("rel~1", id="annotated-tag-tilde"),
+    pytest.param("SHORT~1", id="abbreviated-id-tilde"),
+])
+def test_init_commit_takes_what_git_rev_parse_takes(
+        tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str], spec: str) -> None:
+    """`ledger init --commit REV` with git's `~N`/`^N` steps and abbreviated ids: the
+    recorded commit is the one `git rev-parse REV^{commit}` names."""
+    proj = make_project(tmp_path)
+    sh(proj, "git commit -q --allow-empty -m a && git commit -q --allow-empty -m b && "
+             "git checkout -qb side HEAD~1 && git commit -q --allow-empty -m s && "
+             "git checkout -q main && git merge -q --no-ff -m m side && "
+             "git tag -a -m r rel HEAD~1 && git push -q origin main")
+    short = git(proj, "rev-parse", "--short=7", "HEAD~1").strip()
+    spec = spec.replace("SHORT", short)
+    want = git(proj, "rev-parse", f"{spec}^{{commit}}").strip()
+    code, out, err = ledger(capfd, "init", "--cwd", str(proj), "--commit", spec)
+    assert code == 0, out + err
+    assert fields(proj, DEPLOYED + "default")["Commit"] == want
+
+
+def test_init_commit_that_names_nothing_says_what_to_pass(
+        tmp_path: Path, env: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    proj = make_project(tmp_path)
+    code, _, err = ledger(capfd, "init", "--cwd", str(proj), "--commit", "nope~1")
+    assert code == 3 and "nope~1 does not name a commit" in err
+    assert "fix: git commit" not in err and "--commit takes a branch" in err
+    assert refs(proj) == {}
