@@ -126,7 +126,8 @@ def block(hook: str, title: str, body: list[str], fix: str | None, severity: str
 # ------------------------------------------------------------------ ayjnt-migrations
 
 def check_migrations(target: Target, cwd: str, *, fix: bool = False,
-                     fix_deletions: bool = False) -> list[tuple[Finding, str]]:
+                     fix_deletions: bool = False, hook_id: str = "ayjnt-migrations"
+                     ) -> list[tuple[Finding, str]]:
     snap = target.snapshot
     if not is_project(snap):
         raise not_a_project(target.project or os.path.abspath(cwd))
@@ -151,7 +152,7 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     else:
         fix_text = (f"{first}run `ayjnt build`, then `git add {lock_name}`"
                     + (" and commit" if target.stage == PRE_PUSH else "")
-                    + f" (no Bun? {no_bun_hint(target)})")
+                    + f" (no Bun? {no_bun_hint(target, hook_id)})")
     written = fix and _write_fix(cwd, lock, d, fix_deletions, body) is not None
     if written:  # (the path as git names it from the repository's top, where hooks run)
         fix_text = f"review it, then `git add {lock_name}`" + (
@@ -167,13 +168,14 @@ def check_migrations(target: Target, cwd: str, *, fix: bool = False,
     return [(finding, text)]
 
 
-def no_bun_hint(target: Target) -> str:
+def no_bun_hint(target: Target, hook_id: str = "ayjnt-migrations") -> str:
     """A way to write the fix without Bun that works where the message is shown: the manual
-    command always does; ``args: [--fix]`` only under the pre-commit framework's commit stage."""
+    command always does; ``args: [--fix]`` only under the pre-commit framework's commit stage,
+    on the hook id that is running (``ayjnt`` runs ``ayjnt-hooks check``)."""
     cwd = f" --cwd {target.project}" if target.project else ""
     manual = f"`ayjnt-hooks check-migrations --stage manual --fix{cwd}` writes it"
     if target.stage == PRE_COMMIT and os.environ.get("PRE_COMMIT") == "1":
-        return f"add `args: [--fix]` to the ayjnt-migrations hook, or {manual}"
+        return f"add `args: [--fix]` to the {hook_id} hook, or {manual}"
     return manual
 
 
@@ -425,7 +427,8 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
     target = resolve_target(stage, cwd)
     results: list[tuple[Finding, str]] = []
     if which in (MIGRATIONS, BOTH):
-        results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions)
+        results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions,
+                                    hook_id="ayjnt" if which == BOTH else "ayjnt-migrations")
     if which in (LOCKFILE, BOTH):
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
         if from_ref == ZERO:

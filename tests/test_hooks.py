@@ -431,3 +431,27 @@ def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.Ca
     lock = json.loads((proj / ".ayjnt/migrations.json").read_text())
     assert [m["tag"] for m in lock["migrations"]] == ["v1", "v2", "v3"]
     assert lock["migrations"][1]["new_sqlite_classes"] == ["AlphaAgent"]  # the remote's v2
+
+
+@pytest.mark.parametrize(("command", "hook_id"), [
+    pytest.param("check", "ayjnt", id="hook-ayjnt"),
+    pytest.param("check-migrations", "ayjnt-migrations", id="hook-ayjnt-migrations"),
+])
+def test_no_bun_hint_names_the_hook_that_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: str, hook_id: str) -> None:
+    """Under pre-commit the hint says which hook to give `args: [--fix]`: the README's config
+    uses `id: ayjnt` (`ayjnt-hooks check`), which has no ayjnt-migrations hook to edit. And the
+    advice works: that hook's command with --fix writes the change."""
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(proj, "git add -A")
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(proj / ".git" / "index"))
+    code, out = run(capsys, command)
+    assert code == 1
+    assert f"add `args: [--fix]` to the {hook_id} hook" in out, out
+    run(capsys, command, "--fix")  # what the hook runs with args: [--fix]
+    sh(proj, "git add .ayjnt/migrations.json")
+    assert run(capsys, command) == (0, "")
