@@ -50,3 +50,26 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "The test command is `python -m pytest`" in README
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == "python -m pytest"
+
+
+def test_the_completion_commands_work_as_pasted_in_a_fresh_home(tmp_path: Path) -> None:
+    """The bash and fish lines of "Tab completion", run by bash as written with a HOME that
+    has neither completions folder yet (zsh's line writes into the shell's own $fpath)."""
+    import os
+    import subprocess
+    import sys
+
+    block = README.split("## Tab completion", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line and "zsh" not in line]
+    assert any("completion bash" in line for line in lines)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in lines:
+        proc = subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, (line, proc.stderr)
+    assert "complete -F" in (home / ".local/share/bash-completion/completions/ayjnt-hooks"
+                             ).read_text()
+    assert "complete -c ayjnt-hooks" in (home / ".config/fish/completions/ayjnt-hooks.fish"
+                                         ).read_text()
