@@ -679,6 +679,9 @@ class StatusComputer:
         def in_index(rel: str) -> bool:
             return rel in tracked or rel in conflicts or untracked.in_index(rel)
 
+        def no_index(_path: str, _data: bytes | None) -> None:
+            return None
+
         def from_index(path: str, data: bytes | None) -> bytes | None:
             """git takes a stage-0 entry's id when the entry is up to date (after its
             refresh: same content, or assume-unchanged, or skip-worktree), and reads a missing
@@ -691,9 +694,13 @@ class StatusComputer:
                 return bytes.fromhex(e.sha)
             return None
 
-        def gitignore_oid(folder: str) -> bytes:
-            return ucache.file_oid(os.path.join(worktree, folder, ".gitignore"), True,
-                                   from_index)
+        def gitignore_oids(folder: str) -> set[bytes]:
+            path = os.path.join(worktree, folder, ".gitignore")
+            oids = {ucache.file_oid(path, True, from_index)}
+            e = tracked.get(f"{folder}/.gitignore" if folder else ".gitignore")
+            if e is not None:  # (an up-to-date entry's id, or the content's when git converts)
+                oids |= {bytes.fromhex(e.sha), ucache.file_oid(path, True, no_index)}
+            return oids
 
         def listed_now(folder: str, check_only: bool) -> set[str] | bool:
             abs_dir = os.path.join(worktree, folder) if folder else worktree
@@ -726,15 +733,13 @@ class StatusComputer:
                     names.add(entry.name + "/")
             return names
 
-        def no_index(_path: str, _data: bytes | None) -> None:
-            return None
 
         global_oids = (
             ucache.file_oid(os.path.join(self.repo.commondir, "info", "exclude"), False,
                             no_index),
             ucache.file_oid(user_excludes_file(self.repo.config), False, no_index))
         folder = ucache.stale_folder(uc, worktree, self.index.mtime_ns, self.trust_ctime,
-                                     self.check_stat_full, global_oids, gitignore_oid,
+                                     self.check_stat_full, global_oids, gitignore_oids,
                                      listed_now)
         if folder is not None:
             where = f"folder {quote_path(folder)}" if folder else "the top folder"
