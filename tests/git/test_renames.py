@@ -8,6 +8,7 @@ ours prints lines they are git's, and when ours refuses, git did pair them.
 """
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def test_renames_as_git(tmp_path: Path, script: str, refused: bool,
         err = capsys.readouterr().err
         assert "renames by content similarity" in err
         assert "Traceback" not in err
+        assert cli_main(("status", "--json", "--cwd", str(tmp_path))) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["clean"] is False and data["porcelain"] is None
+        assert "renames by content similarity" in data["porcelain_refused"]
     else:
         assert st.lines == theirs
 
