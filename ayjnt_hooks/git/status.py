@@ -550,6 +550,18 @@ class StatusComputer:
             else:
                 stage0.append(e)
         tracked: dict[str, IndexEntry] = {e.path: e for e in stage0}
+
+        def skip_worktree_blob(path: str) -> bytes | None:
+            e = tracked.get(path)
+            if e is None or not e.skip_worktree:
+                return None
+            try:
+                kind, data = self.repo.read_object(e.sha)
+            except KeyError:
+                return None
+            return data if kind == 3 else None
+
+        self.untracked.skip_worktree_blob = skip_worktree_blob
         tracked_dirs: set[str] = set()
         sparse_dirs: set[str] = set()
         for path in (*tracked, *conflicts):
@@ -781,9 +793,16 @@ class StatusComputer:
         """Porcelain v1 lines in git's order: changes by path, then untracked."""
         q = self.quote_non_ascii
         lines_by_path: dict[str, str] = {}
+        renamed: dict[str, str] = {}
         inexact = self._inexact_renames(codes, tracked)
-        renamed = {} if inexact or self.settings.renames == "no" else \
-            self._exact_renames(codes, tracked)
+        if inexact is None and self.settings.renames != "no":
+            found = self._staged_renames(codes, tracked)
+            if isinstance(found, str):
+                inexact = self._refusal(found)
+            else:
+                renamed = found
+                for old in found.values():
+                    codes.pop(old, None)
         for path, (x, y) in codes.items():
             if path not in renamed:
                 lines_by_path[path] = f"{x}{y} {quote_path(path, q)}"
@@ -818,7 +837,6 @@ class StatusComputer:
             return None
         why = None
         staged_new = [p for p, (x, _) in codes.items() if x == "A"]
-        staged_gone = [p for p, (x, _) in codes.items() if x == "D"]
         wt_new = [p for p, (_, y) in codes.items() if y == "A"]
         wt_gone = [p for p, (_, y) in codes.items()
                    if y == "D" and tracked.get(p) is not None
@@ -828,10 +846,10 @@ class StatusComputer:
         if why is None and mode == "copies" and (staged_new or wt_new) and any(
                 x in "DMT" or y in "DMT" for x, y in codes.values()):
             why = "status.renames=copies: copies too"
-        if why is None and staged_new and staged_gone:
-            why = self._similar_staged(staged_gone, staged_new, tracked)
-        if why is None:
-            return None
+        return None if why is None else self._refusal(why)
+
+    @staticmethod
+    def _refusal(why: str) -> str:
         return (f"git status --porcelain would pair changes here as renames by content "
                 f"similarity ({why}), which ayjnt-hooks does not replay exactly, so it does not "
                 f"print porcelain lines that might differ from git's. The tree is not clean "
@@ -861,66 +879,109 @@ class StatusComputer:
                             f"intent-to-add (git add -N) with similar content")
         return None
 
-    def _similar_staged(self, gone: list[str], new: list[str],
-                        tracked: dict[str, IndexEntry]) -> str | None:
-        """Could diffcore-rename pair a staged deletion with a staged addition by anything
-        other than one unambiguous exact match?"""
-        old = {p: e for p, e in self._head_entries(gone).items() if e[0] != S_IFGITLINK}
-        by_sha: dict[str, list[str]] = {}
-        for path, (_, sha) in old.items():
-            by_sha.setdefault(sha, []).append(path)
-        for sha, paths in by_sha.items():
-            if len(paths) > 1 and any(tracked[p].sha == sha for p in new if p in tracked):
-                return f"{len(paths)} deleted files have the same content as an added one"
-        exact_sources = {sha for sha in by_sha if any(
-            tracked[p].sha == sha for p in new if p in tracked)}
+    def _staged_renames(self, codes: dict[str, list[str]],
+                        tracked: dict[str, IndexEntry]) -> dict[str, str] | str:
+        """git's diffcore-rename (git 2.39, renames without copies) on the staged side: new
+        path → old path, or why it cannot be replayed exactly here. In git's order: exact
+        renames (same object id; modes equal unless both are regular files; per destination
+        the first unused source in path order, one with the same base name first), then pairs
+        of the only source and the only destination with one base name scoring at least 75%,
+        then every remaining regular pair by score (the best 4 sources per destination,
+        sorted by score, a same-base-name pair first, each source used once), 50% at least."""
+        gone = sorted((p for p, (x, _) in codes.items() if x == "D"), key=_git_order)
+        new = sorted((p for p, (x, _) in codes.items() if x == "A"), key=_git_order)
+        if not gone or not new or self.head_tree is None:
+            return {}
+        old = self._head_entries(gone)
+        sources = [(p, *old[p]) for p in gone if p in old]
+        dests = [(p, tracked[p].mode, tracked[p].sha) for p in new if p in tracked]
+        renames: dict[str, str] = {}
         used: set[str] = set()
-        rest_new = []
-        for path in sorted(new):
-            e = tracked.get(path)
-            if e is None or e.mode == S_IFGITLINK:
-                continue
-            if e.sha in exact_sources and e.sha not in used:
-                used.add(e.sha)
-                continue
-            rest_new.append(e)
-        rest_old = [(p, m, sha) for p, (m, sha) in old.items() if sha not in used]
-        regular = (0o100644, 0o100755)
-        sources = [(p, sha) for p, m, sha in rest_old if m in regular]
-        dests = [e for e in rest_new if e.mode in regular]
+        by_sha: dict[str, list[tuple[str, int]]] = {}
+        for path, mode, sha in sources:
+            by_sha.setdefault(sha, []).append((path, mode))
+        for path, mode, sha in dests:
+            best, best_score = None, -1
+            for src_path, src_mode in by_sha.get(sha, ()):
+                regular = _regular(src_mode) and _regular(mode)
+                if src_path in used or (not regular and src_mode != mode):
+                    continue
+                rank = 1 + _basename_same(src_path, path)
+                if rank > best_score:
+                    best, best_score = src_path, rank
+                    if rank == 2:
+                        break
+            if best is not None:
+                renames[path] = best
+                used.add(best)
+        sources = [s for s in sources if s[0] not in used]
+        dests = [d for d in dests if d[0] not in renames]
+        if not sources or not dests:
+            return renames
         if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
-            return f"{len(sources)} deleted and {len(dests)} added files"
+            return f"{len(sources)} deleted and {len(dests)} added files to compare"
         blobs: dict[str, bytes] = {}
         cache: dict[tuple[str, bool], dict[int, int]] = {}
-        for sha in {sha for _, sha in sources} | {e.sha for e in dests}:
-            blobs[sha] = self.repo.read_object(sha)[1]
-        for e in dests:
-            for p, sha in sources:
-                score = similarity(blobs[sha], blobs[e.sha], cache, (sha, e.sha))
-                if score is None or score >= _MIN_RENAME_SCORE:
-                    return (f"{quote_path(p)} is deleted and {quote_path(e.path)} added with "
-                            f"similar content")
-        return None
 
-    def _exact_renames(self, codes: dict[str, list[str]],
-                       tracked: dict[str, IndexEntry]) -> dict[str, str]:
-        """Staged deletion + staged addition of the same blob → ``R  old -> new`` (only ever
-        called when that pairing is unambiguous: :meth:`_inexact_renames`)."""
-        deleted = [p for p, (x, _) in codes.items() if x == "D"]
-        added = [p for p, (x, _) in codes.items() if x == "A"]
-        if not deleted or not added or self.head_tree is None:
-            return {}
-        old_shas: dict[str, str] = {}
-        for path, found in sorted(self._head_entries(deleted).items()):
-            if found[0] != S_IFGITLINK:
-                old_shas.setdefault(found[1], path)
-        renames: dict[str, str] = {}
-        for path in sorted(added):
-            e = tracked.get(path)
-            if e is not None and e.sha in old_shas and e.mode != S_IFGITLINK:
-                old = old_shas.pop(e.sha)
-                renames[path] = old
-                codes.pop(old, None)
+        def similar(src: tuple[str, int, str], dst: tuple[str, int, str]) -> int:
+            if not (_regular(src[1]) and _regular(dst[1])):
+                return 0
+            for sha in (src[2], dst[2]):
+                if sha not in blobs:
+                    blobs[sha] = self.repo.read_object(sha)[1]
+            found = similarity(blobs[src[2]], blobs[dst[2]], cache, (src[2], dst[2]))
+            if found is None:
+                raise _Unknown(f"{quote_path(src[0])} and {quote_path(dst[0])}")
+            return found
+
+        try:
+            # find_basename_matches: a base name only one source and one destination have
+            src_base: dict[str, int] = {}
+            for i, (path, _, _) in enumerate(sources):
+                base = path.rpartition("/")[2]
+                src_base[base] = -1 if base in src_base else i
+            dst_base: dict[str, int] = {}
+            for i, (path, _, _) in enumerate(dests):
+                base = path.rpartition("/")[2]
+                dst_base[base] = -1 if base in dst_base else i
+            for i, (path, _, _) in enumerate(sources):
+                base = path.rpartition("/")[2]
+                j = dst_base.get(base, -1)
+                if src_base[base] == -1 or j == -1 or dests[j][0] in renames:
+                    continue
+                if similar(sources[i], dests[j]) >= _MIN_BASENAME_SCORE:
+                    renames[dests[j][0]] = path
+                    used.add(path)
+            sources = [s for s in sources if s[0] not in used]
+            dests = [d for d in dests if d[0] not in renames]
+            if not sources or not dests:
+                return renames
+            # the matrix: each destination's best candidates, then all of them by score
+            matrix: list[tuple[int, int, int, int]] = []  # (score, same base, dst, src)
+            for di, dst in enumerate(dests):
+                top: list[tuple[int, int, int, int]] = []
+                for si, src in enumerate(sources):
+                    entry = (similar(src, dst), _basename_same(src[0], dst[0]), di, si)
+                    if len(top) < _CANDIDATES_PER_DST:
+                        top.append(entry)
+                        continue
+                    worst = 0
+                    for k in range(1, _CANDIDATES_PER_DST):
+                        if _worse(top[k], top[worst]):
+                            worst = k
+                    if _worse(top[worst], entry):
+                        top[worst] = entry
+                matrix += top
+        except _Unknown as e:
+            return f"{e} might be similar"
+        matrix.sort(key=lambda m: (-m[0], -m[1]))  # (stable, as git's STABLE_QSORT)
+        for found_score, _, di, si in matrix:
+            if found_score < _MIN_RENAME_SCORE:
+                break
+            if dests[di][0] in renames or sources[si][0] in used:
+                continue
+            renames[dests[di][0]] = sources[si][0]
+            used.add(sources[si][0])
         return renames
 
     def _lookup(self, tree: str, text: str) -> tuple[int, str] | None:
@@ -935,9 +996,32 @@ class StatusComputer:
 
 _MAX_SCORE = 60000
 _MIN_RENAME_SCORE = 30000  # git's DEFAULT_RENAME_SCORE: 50%
+_MIN_BASENAME_SCORE = 45000  # halfway from it to 100% (GIT_BASENAME_FACTOR's default)
+_CANDIDATES_PER_DST = 4  # NUM_CANDIDATE_PER_DST
 _MAX_RENAME_PAIRS = 10000  # (beyond this, no scoring here: refused)
 _MAX_SCORED_SIZE = 1 << 20
 _HASHBASE = 107927
+
+
+class _Unknown(Exception):
+    """A similarity score this reader cannot be sure of."""
+
+
+def _regular(mode: int) -> bool:
+    return mode in (0o100644, 0o100755)
+
+
+def _basename_same(src: str, dst: str) -> int:
+    """git's ``basename_same``: 1 when both paths end in the same file name."""
+    return int(src.rpartition("/")[2] == dst.rpartition("/")[2])
+
+
+def _worse(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """git's ``score_compare(a, b) > 0``: ``a`` sorts after ``b`` (a lower score, or the
+    same score without the same base name when ``b`` has it)."""
+    if a[0] == b[0]:
+        return b[1] > a[1]
+    return b[0] > a[0]
 
 
 def _span_counts(data: bytes, skip_cr: bool) -> dict[int, int]:
