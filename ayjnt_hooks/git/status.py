@@ -795,19 +795,25 @@ class StatusComputer:
         lines_by_path: dict[str, str] = {}
         renamed: dict[str, str] = {}
         inexact = self._inexact_renames(codes, tracked)
+        wt_renamed: dict[str, str] = {}
         if inexact is None and self.settings.renames != "no":
             found = self._staged_renames(codes, tracked)
-            if isinstance(found, str):
-                inexact = self._refusal(found)
+            wt_found = self._worktree_renames(codes, tracked)
+            if isinstance(found, str) or isinstance(wt_found, str):
+                inexact = self._refusal(found if isinstance(found, str) else str(wt_found))
+            elif set(found) & set(wt_found) or set(found.values()) & set(wt_found.values()):
+                inexact = self._refusal("a path renamed on both sides")
             else:
-                renamed = found
-                for old in found.values():
+                renamed, wt_renamed = found, wt_found
+                for old in (*found.values(), *wt_found.values()):
                     codes.pop(old, None)
         for path, (x, y) in codes.items():
             if path not in renamed:
                 lines_by_path[path] = f"{x}{y} {quote_path(path, q)}"
         for new, old in renamed.items():
             lines_by_path[new] = f"R{codes[new][1]} {quote_path(old, q)} -> {quote_path(new, q)}"
+        for new, old in wt_renamed.items():
+            lines_by_path[new] = f"{codes[new][0]}R {quote_path(old, q)} -> {quote_path(new, q)}"
         for path, mask in conflicts.items():
             lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, q)}"
         lines = [lines_by_path[p] for p in sorted(lines_by_path, key=_git_order)]
@@ -827,26 +833,14 @@ class StatusComputer:
 
     def _inexact_renames(self, codes: dict[str, list[str]],
                          tracked: dict[str, IndexEntry]) -> str | None:
-        """Why git's rename detection (diffcore-rename) might pair changes here beyond the
-        unambiguous exact renames we print — then the porcelain lines are refused, never
-        guessed. git pairs regular files by similarity (at least 50%: their sizes differ by
-        at most half the larger), a deleted file with an intent-to-add one in the work tree
-        (`` R``), and with status.renames=copies copies too."""
-        mode = self.settings.renames
-        if mode == "no":
+        """Why git's rename detection cannot be replayed here at all: status.renames=copies
+        (copy detection, also from modified files) with something added."""
+        if self.settings.renames != "copies":
             return None
-        why = None
-        staged_new = [p for p, (x, _) in codes.items() if x == "A"]
-        wt_new = [p for p, (_, y) in codes.items() if y == "A"]
-        wt_gone = [p for p, (_, y) in codes.items()
-                   if y == "D" and tracked.get(p) is not None
-                   and tracked[p].mode != S_IFGITLINK]
-        if wt_new and wt_gone:
-            why = self._similar_intent_to_add(wt_gone, wt_new, tracked)
-        if why is None and mode == "copies" and (staged_new or wt_new) and any(
-                x in "DMT" or y in "DMT" for x, y in codes.values()):
-            why = "status.renames=copies: copies too"
-        return None if why is None else self._refusal(why)
+        added = any(x == "A" or y == "A" for x, y in codes.values())
+        if added and any(x in "DMT" or y in "DMT" for x, y in codes.values()):
+            return self._refusal("status.renames=copies: copies too")
+        return None
 
     @staticmethod
     def _refusal(why: str) -> str:
@@ -854,30 +848,6 @@ class StatusComputer:
                 f"similarity ({why}), which ayjnt-hooks does not replay exactly, so it does not "
                 f"print porcelain lines that might differ from git's. The tree is not clean "
                 f"either way. Use git status itself for the lines, or commit the rename.")
-
-    def _similar_intent_to_add(self, gone: list[str], new: list[str],
-                               tracked: dict[str, IndexEntry]) -> str | None:
-        """The work tree's side: git pairs a deleted file (its index blob) with an
-        intent-to-add file (its content in the work tree) — exactly or by similarity."""
-        pairs = len(gone) * len(new)
-        if pairs > _MAX_RENAME_PAIRS or self.autocrlf != "false":
-            return f"{len(gone)} deleted and {len(new)} intent-to-add (git add -N) files"
-        regular = (0o100644, 0o100755)
-        blobs = {p: self.repo.read_object(tracked[p].sha)[1] for p in gone}
-        cache: dict[tuple[str, bool], dict[int, int]] = {}
-        for path in new:
-            try:
-                data = _read_regular(os.path.join(self.worktree, path))
-            except OSError:
-                data = None  # (a symlink: git pairs it only exactly, which is refused too)
-            for old, old_data in blobs.items():
-                if data is None or data == old_data or (
-                        tracked[old].mode in regular and tracked[path].mode in regular and (
-                            (score := similarity(old_data, data, cache, (old, path))) is None
-                            or score >= _MIN_RENAME_SCORE)):
-                    return (f"{quote_path(old)} is deleted and {quote_path(path)} is "
-                            f"intent-to-add (git add -N) with similar content")
-        return None
 
     def _staged_renames(self, codes: dict[str, list[str]],
                         tracked: dict[str, IndexEntry]) -> dict[str, str] | str:
@@ -895,6 +865,59 @@ class StatusComputer:
         old = self._head_entries(gone)
         sources = [(p, *old[p]) for p in gone if p in old]
         dests = [(p, tracked[p].mode, tracked[p].sha) for p in new if p in tracked]
+        return self._diffcore_rename(sources, dests, {})
+
+    def _worktree_renames(self, codes: dict[str, list[str]],
+                          tracked: dict[str, IndexEntry]) -> dict[str, str] | str:
+        """The work tree's side of git status: a file deleted from the work tree (its index
+        blob) paired with an intent-to-add file (its content in the work tree), by the same
+        diffcore-rename. Refused where the content git compares may differ from the bytes
+        (end-of-line or other attribute filters) or where an index-side change is involved."""
+        gone = sorted((p for p, (x, y) in codes.items() if y == "D" and p in tracked
+                       and tracked[p].mode != S_IFGITLINK), key=_git_order)
+        new = sorted((p for p, (_, y) in codes.items() if y == "A"), key=_git_order)
+        if not gone or not new:
+            return {}
+        if any(codes[p][0] != " " for p in (*gone, *new)):
+            return "a file both staged and renamed in the work tree"
+        if self.autocrlf != "false" or self._attributes_present(tracked):
+            return "intent-to-add files under end-of-line or attribute rules"
+        blobs: dict[str, bytes] = {}
+        dests = []
+        for path in new:
+            full = os.path.join(self.worktree, path)
+            try:
+                st = os.lstat(full)
+                if stat.S_ISLNK(st.st_mode):
+                    data, mode = os.fsencode(os.readlink(full)), S_IFLNK
+                else:
+                    data = _read_regular(full)
+                    mode = 0o100755 if self.file_mode and st.st_mode & 0o100 else 0o100644
+            except OSError:
+                return f"{quote_path(path)} cannot be read"
+            if not self.file_mode:
+                mode = tracked[path].mode if _regular(tracked[path].mode) else 0o100644
+            sha = blob_sha(data)
+            blobs[sha] = data
+            dests.append((path, mode, sha))
+        sources = [(p, tracked[p].mode, tracked[p].sha) for p in gone]
+        return self._diffcore_rename(sources, dests, blobs)
+
+    def _attributes_present(self, tracked: dict[str, IndexEntry]) -> bool:
+        """Any attributes file git would read (then filters may change what it compares)."""
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".config")
+        return any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in tracked) \
+            or os.path.lexists(os.path.join(self.worktree, ".gitattributes")) \
+            or os.path.lexists(os.path.join(self.repo.commondir, "info", "attributes")) \
+            or self.repo.config_get("core", "attributesfile") is not None \
+            or os.path.lexists(os.path.join(xdg, "git", "attributes"))
+
+    def _diffcore_rename(self, sources: list[tuple[str, int, str]],
+                         dests: list[tuple[str, int, str]], blobs: dict[str, bytes]
+                         ) -> dict[str, str] | str:
+        """diffcore-rename on (path, mode, blob id) sources and destinations, in path order:
+        new path → old path, or why not exactly."""
         renames: dict[str, str] = {}
         used: set[str] = set()
         by_sha: dict[str, list[tuple[str, int]]] = {}
@@ -920,7 +943,6 @@ class StatusComputer:
             return renames
         if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
             return f"{len(sources)} deleted and {len(dests)} added files to compare"
-        blobs: dict[str, bytes] = {}
         cache: dict[tuple[str, bool], dict[int, int]] = {}
 
         def similar(src: tuple[str, int, str], dst: tuple[str, int, str]) -> int:

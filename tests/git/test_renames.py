@@ -1,9 +1,10 @@
 """Rename detection in ``git status --porcelain`` (diffcore-rename), git as the oracle.
 
-Staged renames are replayed as git pairs them (exact, same base name, then by git's spanhash
-score); where git could pair a deletion with an intent-to-add file in the work tree, copies
-(status.renames=copies), or a score cannot be told (CRLF text), the porcelain lines are refused
-(exit 3) and the "dirty" verdict stands. Random edits around the 50% line check the score.
+Renames are replayed as git pairs them (exact, same base name, then by git's spanhash score),
+staged ones and, in the work tree, a deletion with an intent-to-add file; where that cannot be
+exact — copies (status.renames=copies), a score that cannot be told (CRLF text), attribute
+filters on intent-to-add content — the porcelain lines are refused (exit 3) and the "dirty"
+verdict stands. Random edits around the 50% line check the score.
 """
 from __future__ import annotations
 
@@ -50,7 +51,13 @@ CASES: list[tuple[str, str, bool]] = [
      "git rm -q link f && ln -s a g && printf a > h && git add g h", False),
     ("renamed-and-mostly-rewritten", "git mv a a2 && seq 1 30 > a2 && seq 500 569 >> a2 && "
      "git add a2", False),
-    ("intent-to-add-rename", "mv a a2 && git add -N a2", True),
+    ("intent-to-add-rename", "mv a a2 && git add -N a2", False),
+    ("intent-to-add-rename-edited", "mv b b2 && echo x >> b2 && git add -N b2", False),
+    ("intent-to-add-symlink", "mv link link2 && git add -N link2", False),
+    ("intent-to-add-unrelated", "rm c && seq 900 960 > n && git add -N n", False),
+    ("intent-to-add-with-attributes", "echo '* -text' > .git/info/attributes && mv a a2 && "
+     "git add -N a2", True),
+    ("intent-to-add-and-staged-rename", "git mv b b2 && mv a a2 && git add -N a2", False),
     ("copies-setting", "git config status.renames copies && cp a a2 && echo z >> a && "
      "git add a a2", True),
     ("renames-off-edited", "git config status.renames false && git mv b b2 && echo x >> b2 "
