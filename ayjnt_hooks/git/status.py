@@ -1,11 +1,13 @@
 """``git status --porcelain`` (v1) computed read-only, following git's own rules.
 
-Staged changes: HEAD's tree against the index (the index's cache-tree answers "nothing staged"
-without reading a tree). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type, the
-size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
+Staged changes: HEAD's tree against the entries hashed into trees (the cache-tree is checked
+against them, never trusted). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type,
+the size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
 Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and ignore rules
-(:mod:`.untracked`, :mod:`.ignore`; ``info/exclude`` is read from the common dir). Never
-writes anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
+(:mod:`.untracked`, :mod:`.ignore`; ``info/exclude`` is read from the common dir; a saved
+untracked cache is checked by :mod:`.untrackedcache`). Renames: git's diffcore-rename replayed
+(exact, same base name, then its spanhash similarity score), on both sides. Never writes
+anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
 (:mod:`.cleanproof`) and computes all this only when that gives up.
 """
 from __future__ import annotations
@@ -151,8 +153,8 @@ def _type(mode: int) -> int:
 
 class Status:
     """The porcelain lines and the clean verdict. ``inexact``: why the exact lines cannot be
-    given (git would pair some of them as renames by similarity, which is not replayed); the
-    verdict stands ("dirty" either way) and ``shown_lines`` lists the changes unpaired."""
+    given (git's rename or copy pairing that this reader cannot replay exactly); the verdict
+    stands ("dirty" either way) and ``shown_lines`` lists the changes unpaired."""
     __slots__ = ("_lines", "conflicted", "inexact")
 
     def __init__(self, lines: list[str], conflicted: bool = False,
