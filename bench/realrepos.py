@@ -2,6 +2,7 @@
 
     python bench/realrepos.py                 # every repository found, every state
     python bench/realrepos.py --only git/git --quick
+    python bench/realrepos.py --part clean --baseline /tmp/before/.venv/bin   # before/after
 
 The repositories are not part of this project and are never committed. The script looks
 for bare copies under ``--mirrors`` (default ``$AYJNT_BENCH_MIRRORS`` or ``/work/.mirror``) as
@@ -22,8 +23,14 @@ What is timed (median of N whole-process runs; ours and git alternate in one loo
   ``origin/master`` at ``maint`` and at ``next``. Each with and without a commit-graph.
   The counts are checked against git's before timing.
 - **clean verdict**: ``ayjnt-hooks status --porcelain`` against ``git status --porcelain``,
-  index v2 and v4, and the fast clean proof's own verdict on the fresh clone.
-- **status --json** and **deploy --check** against the git commands ayjnt would run.
+  index v2 and v4, and whether the fast clean proof holds: on a new ``git clone`` of the copy
+  (its racily clean entries untouched) and before each row.
+- **status --json** against ``git status --porcelain`` and against the three commands ayjnt
+  runs for it, and **deploy --check** against ayjnt's five.
+
+``--baseline BIN`` (the ``bin`` folder of another install, say a virtualenv of the code before
+a change, its bytecode compiled) times that install's commands in the same loop, as
+"before".
 """
 from __future__ import annotations
 
@@ -32,16 +39,18 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.run import AYJNT_DEPLOY, AYJNT_HOOKS, paired_ms, proc, procs
+from bench.run import AYJNT_DEPLOY, AYJNT_HOOKS, alternating_ms, paired_ms, proc, procs
 
 REPOS = ("pre-commit/pre-commit", "jelmer/dulwich", "cloudflare/agents",
          "cloudflare/workers-sdk", "tldr-pages/tldr", "git/git")
 MIRRORS = Path(os.environ.get("AYJNT_BENCH_MIRRORS", "/work/.mirror"))
 CACHE = Path(os.environ.get("AYJNT_BENCH_CACHE", "/tmp/ayjnt-bench")) / "real"
+PROOF = ("from ayjnt_hooks.git.cleanproof import proven_clean; "
+         "from ayjnt_hooks.git.repo import discover; print(proven_clean(discover('.')))")
 FACTS = ("from ayjnt_hooks.git.history import branch_facts; "
          "from ayjnt_hooks.git.repo import discover; "
          "f = branch_facts(discover('.')); print(f.ahead, f.behind)")
@@ -140,17 +149,48 @@ def states(work: Path, branch: str, tip: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def row(label: str, ours: float, ref: float, ref_name: str) -> None:
-    print(f"| {label:<56} | {ours:8.1f} ms | {ref:8.1f} ms {ref_name:<28} | {ours / ref:5.2f}x |")
+def row(label: str, ours: float, ref: float, ref_name: str, before: float | None = None
+        ) -> None:
+    was = "" if before is None else f" {before:8.1f} ms ({before / ref:5.2f}x) |"
+    print(f"| {label:<56} |{was} {ours:8.1f} ms | {ref:8.1f} ms {ref_name:<28} | "
+          f"{ours / ref:5.2f}x |")
 
 
-def header(title: str) -> None:
+def header(title: str, baseline: bool = False) -> None:
     print(f"\n#### {title}\n")
-    print(f"| {'state':<56} | {'ours':>11} | {'git':>40} | ratio |")
-    print(f"|{'-' * 58}|{'-' * 13}|{'-' * 42}|-------|")
+    was = f" {'before (ratio)':>20} |" if baseline else ""
+    print(f"| {'state':<56} |{was} {'ours':>11} | {'git':>40} | ratio |")
+    print(f"|{'-' * 58}|{'-' * 22 + '|' if baseline else ''}{'-' * 13}|{'-' * 42}|-------|")
 
 
-def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
+def timed(ours: list[str], reference: Callable[[], object], work: Path, runs: int,
+          baseline: Path | None) -> tuple[float, float, float | None]:
+    """(ours, reference, the baseline install's same command or None), alternating."""
+    if baseline is None:
+        mine, theirs = paired_ms(proc(ours, work), reference, runs)
+        return mine, theirs, None
+    before = [str(baseline / Path(ours[0]).name), *ours[1:]]
+    was, mine, theirs = alternating_ms((proc(before, work), proc(ours, work), reference), runs)
+    return mine, theirs, was
+
+
+def fresh_clone_proof(name: str, mirrors: Path) -> str:
+    """Does the fast proof hold on a new ``git clone`` of the copy (a plain local one: the
+    checkout is what a user gets; its index has the racily clean entries a clone leaves)?"""
+    source = mirrors / name.replace("/", "+") / "repo"
+    fresh = CACHE / (name.replace("/", "+") + ".fresh")
+    shutil.rmtree(fresh, ignore_errors=True)
+    subprocess.run(["git", "clone", "-q", str(source), str(fresh)], check=True, env=ENV,
+                   capture_output=True)
+    try:
+        return subprocess.run([sys.executable, "-c", PROOF], cwd=fresh, capture_output=True,
+                              text=True).stdout.strip()
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str], mirrors: Path,
+               baseline: Path | None = None) -> None:
     branch = git(work, "symbolic-ref", "--short", "HEAD")
     if subprocess.run(["git", "rev-parse", "-q", "--verify", "refs/bench/real"], cwd=work,
                       capture_output=True).returncode:
@@ -183,34 +223,39 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str]) -> None:
             set_state(work, branch, tip, tip)
         graph(work, False)
     if "clean" in parts:
+        print(f"\nfast proof on a new clone: {fresh_clone_proof(name, mirrors)}")
         project = project_commit(work, tip)
         set_state(work, branch, project, project)
         git(work, "reset", "-q", "--hard", project)
-        header("clean verdict and preflight (in sync, + a one-agent ayjnt project, fresh index)")
+        header("clean verdict and preflight (in sync, + a one-agent ayjnt project, fresh index)",
+               baseline is not None)
         for version in ("2", "4"):
             git(work, "update-index", "--index-version", version)
-            proof = subprocess.run(
-                [sys.executable, "-c", "from ayjnt_hooks.git.cleanproof import proven_clean; "
-                 "from ayjnt_hooks.git.repo import discover; "
-                 "print(proven_clean(discover('.')))"], cwd=work, capture_output=True,
-                text=True).stdout.strip()
-            ours, ref = paired_ms(proc([AYJNT_HOOKS, "status", "--porcelain"], work),
-                                  proc(["git", "status", "--porcelain"], work), runs)
+            proof = subprocess.run([sys.executable, "-c", PROOF], cwd=work,
+                                   capture_output=True, text=True).stdout.strip()
+            ours, ref, was = timed([AYJNT_HOOKS, "status", "--porcelain"],
+                                   proc(["git", "status", "--porcelain"], work), work, runs,
+                                   baseline)
             row(f"status --porcelain, index v{version} (fast proof: {proof})", ours, ref,
-                "git status --porcelain")
+                "git status --porcelain", was)
         git(work, "update-index", "--index-version", "2")
+        ours, ref, was = timed([AYJNT_HOOKS, "status", "--json"],
+                               proc(["git", "status", "--porcelain"], work), work, runs, baseline)
+        row("status --json", ours, ref, "git status --porcelain", was)
         rev_lists = [["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
                      ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]]
-        ours, ref = paired_ms(proc([AYJNT_HOOKS, "status", "--json"], work),
-                              procs([["git", "status", "--porcelain"], *rev_lists], work), runs)
-        row("status --json", ours, ref, "git status + 2x rev-list")
+        ours, ref, was = timed([AYJNT_HOOKS, "status", "--json"],
+                               procs([["git", "status", "--porcelain"], *rev_lists], work), work,
+                               runs, baseline)
+        row("status --json", ours, ref, "git status + 2x rev-list", was)
         five = [["git", "status", "--porcelain"], ["git", "rev-parse", "--abbrev-ref", "HEAD"],
                 ["git", "rev-parse", "--verify", f"origin/{branch}"], *rev_lists]
-        ours, ref = paired_ms(proc([AYJNT_DEPLOY, "--check"], work), procs(five, work), runs)
+        ours, ref, was = timed([AYJNT_DEPLOY, "--check"], procs(five, work), work, runs,
+                               baseline)
         code = subprocess.run([AYJNT_DEPLOY, "--check"], cwd=work,
                               capture_output=True).returncode
         assert code == 0, f"{name}: ayjnt-deploy --check exited {code}"
-        row("ayjnt-deploy --check", ours, ref, "ayjnt's 5 git commands")
+        row("ayjnt-deploy --check", ours, ref, "ayjnt's 5 git commands", was)
         set_state(work, branch, tip, tip)
         git(work, "reset", "-q", "--hard", tip)
 
@@ -221,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=REPOS)
     parser.add_argument("--part", action="append", choices=("ahead", "clean"))
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
+    parser.add_argument("--baseline", type=Path,
+                        help="bin folder of another install, timed as 'before' (clean part)")
     args = parser.parse_args(argv)
     runs = 5 if args.quick else 9
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; median of {runs} runs, "
@@ -228,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.only or REPOS:
         work = clone(name, args.mirrors)
         if work is not None:
-            bench_repo(name, work, runs, args.part or ("ahead", "clean"))
+            bench_repo(name, work, runs, args.part or ("ahead", "clean"), args.mirrors,
+                       args.baseline)
     return 0
 
 

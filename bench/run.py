@@ -46,15 +46,21 @@ def paired_ms(ours: Callable[[], object], reference: Callable[[], object], runs:
               ) -> tuple[float, float]:
     """Medians of ours and the reference, run alternately: this machine's speed drifts by tens
     of percent over seconds, and alternating keeps that drift out of the ratio."""
-    ours()
-    reference()
-    ours_times, ref_times = [], []
+    mine, theirs = alternating_ms((ours, reference), runs)
+    return mine, theirs
+
+
+def alternating_ms(fns: Sequence[Callable[[], object]], runs: int) -> list[float]:
+    """The median of each, all run in turn in one loop (see :func:`paired_ms`)."""
+    for fn in fns:
+        fn()  # warm the page cache
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        for fn, times in ((ours, ours_times), (reference, ref_times)):
+        for fn, out in zip(fns, times):
             t = time.perf_counter()
             fn()
-            times.append(time.perf_counter() - t)
-    return statistics.median(ours_times) * 1000, statistics.median(ref_times) * 1000
+            out.append(time.perf_counter() - t)
+    return [statistics.median(out) * 1000 for out in times]
 
 
 def proc(argv: Sequence[str], cwd: Path | str, env: dict[str, str] | None = None

@@ -14,6 +14,9 @@ the sort's input order. :func:`sort_key` orders every string the same way.
   Hangul syllables as their jamo, and ICU's formula for code points without data. The data is
   ``collation.bin``, generated from ICU 78.3 by ``tools/gen_collation.py`` and loaded on first
   use, so an ASCII-only project never reads it.
+* A string whose marks fail ICU's FCD check next to a contraction or a prefix rule goes
+  through :mod:`.collation_iterator` instead, ICU's own iterator step by step: there ICU backs
+  up across the segment it normalised and reads what the text as a whole does not say.
 
 The key is three strings, one per level (primary weights as two characters each, then
 secondary, then tertiary without the case bits), compared level by level as ICU compares them.
@@ -186,7 +189,7 @@ _ASCII_PRIMARY, _ASCII_SECONDARY, _ASCII_TERTIARY = _tables(_ASCII_ELEMENTS)
 
 
 class UnprovenOrder(ValueError):
-    """``s`` is outside the range where this key is proven equal to ICU's order."""
+    """ICU's collation never finishes on ``s``, so no key can give its order."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
@@ -196,20 +199,13 @@ class UnprovenOrder(ValueError):
 def sort_key(s: str) -> Key:
     """A key whose order is Bun's ``localeCompare`` order; equal keys mean it returns 0.
 
-    Raises :class:`UnprovenOrder` for a string whose marks fail ICU's FCD check (they are out
-    of canonical order: no NFC or NFD text does that) next to a contraction or prefix rule.
-    There ICU's iterator backs up across the segment it normalised and gives elements that
-    differ from those of the normalised text; that path is not reproduced.
+    Raises :class:`UnprovenOrder` only for a name on which ICU 78's iterator never reaches the
+    end (it repeats the same elements for ever; Bun can hang comparing two such names).
     """
     if s.isascii():
         return (s.translate(_ASCII_PRIMARY), s.translate(_ASCII_SECONDARY),
                 s.translate(_ASCII_TERTIARY))
-    collator = _Collator.get()
-    text, normalised = collator.fcd_text(s)
-    if normalised and any(cp in collator.contractions or cp in collator.prefixes
-                          for cp in text):
-        raise UnprovenOrder(s)
-    return _key(collator.collate(text))
+    return _key(_Collator.get().elements(s))
 
 
 def _key(ces: Elements) -> Key:
@@ -245,12 +241,13 @@ class _Contractions:
     """One starter's contractions: ICU's suffix trie as a dict of full matches and the set of
     proper prefixes (a prefix in ``partial`` is a node with children)."""
 
-    __slots__ = ("full", "partial", "trailing_ccc")
+    __slots__ = ("full", "next_ccc", "partial", "trailing_ccc")
 
     def __init__(self) -> None:
         self.full: dict[tuple[int, ...], Elements] = {}
         self.partial: set[tuple[int, ...]] = set()
         self.trailing_ccc = False  # ICU's CONTRACT_TRAILING_CCC: a suffix ends in a mark
+        self.next_ccc = True  # ICU's CONTRACT_NEXT_CCC: every suffix starts with a mark
 
 
 class _Collator:
@@ -305,6 +302,11 @@ class _Collator:
                 self.lccc[cp] = self.ccc[d[0]]
             if d[-1] in self.ccc:
                 self.tccc[cp] = self.ccc[d[-1]]
+        # ICU's CollationFCD fast-path bits for a lead surrogate: set when any of its 1,024
+        # code points has a lead (or any) combining class.
+        self.lead_lccc = {0xD7C0 + (cp >> 10) for cp in self.lccc if cp > 0xFFFF}
+        self.lead_tccc = self.lead_lccc | {0xD7C0 + (cp >> 10) for cp in self.tccc
+                                           if cp > 0xFFFF}
         self._cps = array("I", summed("ce_cp"))
         self._starts = array("I", [0, *accumulate(columns["ce_n"])])
         self._p = array("I", summed("ce_p"))
@@ -329,6 +331,7 @@ class _Collator:
             entry.full[suffix] = ces
             entry.partial.update(suffix[:k] for k in range(1, len(suffix)))
             entry.trailing_ccc |= suffix[-1] in self.lccc
+            entry.next_ccc &= suffix[0] in self.lccc
         pairs = columns["pre"]
         self.prefixes: dict[int, dict[int, Elements]] = {}
         for k, ces in enumerate(element_lists("pre")):
@@ -419,7 +422,17 @@ class _Collator:
         return out, replaced
 
     def elements(self, s: str) -> Elements:
-        return self.collate(self.fcd_text(s)[0])
+        text, normalised = self.fcd_text(s)
+        if normalised and any(cp in self.contractions or cp in self.prefixes for cp in text):
+            # A segment ICU normalises next to a contraction or a prefix rule: ICU's iterator
+            # backs up across it, and what it reads then depends on where it turned round.
+            from .collation_iterator import Iterator, NoEnd
+
+            try:
+                return Iterator(self, s).run()
+            except NoEnd:
+                raise UnprovenOrder(s) from None
+        return self.collate(text)
 
     def collate(self, text: list[int]) -> Elements:
         """``CollationIterator::nextCE`` over ``text``: contractions, prefixes, Hangul."""
@@ -487,3 +500,4 @@ class _Collator:
         if matched_at < 0:
             return best, todo, best_end
         return best, skipped[:skipped_at_match] + todo[matched_at + 1:], 0
+

@@ -269,9 +269,10 @@ def scan(snapshot: Snapshot, *, with_tools: bool = True) -> Manifest:
         shown = next(a.source_file for a in agents if a.route_path == e.text)
         raise AyjntError(
             f"{shown}: the folder name has combining marks out of canonical order next to a "
-            f"letter ICU contracts, and ayjnt-hooks cannot order it exactly as ayjnt (Bun's "
-            f"localeCompare) does. Rename the folder (any NFC or NFD spelling of the name "
-            f"works).", path=shown) from None
+            f"letter ICU contracts, and ICU's collation (Bun's localeCompare, which ayjnt sorts "
+            f"agents with) never finishes on it: it repeats the same letter for ever, and Bun "
+            f"can hang comparing two such names. Rename the folder (any NFC or NFD spelling of "
+            f"the name works).", path=shown) from None
 
     seen: dict[tuple[str, str], Agent] = {}
     for agent in agents:

@@ -21,6 +21,7 @@ uninteresting paint spreads before the stop.
 from __future__ import annotations
 
 import os
+from binascii import unhexlify  # (built in: no import cost)
 
 from ..errors import AyjntError
 from .repo import Repo
@@ -31,11 +32,13 @@ if TYPE_CHECKING:
     from typing import Callable
 
     from .commitgraph import CommitGraph
+    from .objects import ObjectReader
 
 # Per-walk flags, as git's object flags (UNINTERESTING, SEEN) plus two of our own.
 _UNINTERESTING, _SEEN, _PARSED, _QUEUED = 1, 2, 4, 8
 _TIME_MAX = 2 ** 64 - 1  # timestamp_t is uintmax_t
 _SLOP = 5
+_UNPACKED = 2048  # graph commits read one by one before the whole chunk is decoded
 # A commit's header (tree, parents, author, committer) almost always fits in this much;
 # the rest of a long message is not inflated.
 _HEAD_BYTES = 640
@@ -140,11 +143,14 @@ class CommitGraphWalker:
         self._replace: dict[bytes, bytes] = {}
         self._graph_loaded = False
         self._graph: CommitGraph | None = None
-        self._parents: dict[int, tuple[int, ...]] = {}
-        self._dates: dict[int, int] = {}
+        self._size = 0  # commits in the graph: nodes below this are graph positions
+        # Per node: its parents once parsed (None before) and its committer date. Graph
+        # positions first, then the commits read from objects, in the order first met.
+        self._par: list[tuple[int, ...] | None] = []
+        self._dt: list[int] = []
         self._nodes: dict[bytes, int] = {}  # commits outside the graph: binary id -> node
         self._oids: list[bytes] = []  # and back, at node - graph size
-        self._reader: object = None
+        self._reader: ObjectReader | None = None
         self._load_fn: Callable[[int], tuple[int, ...] | None] | None = None
 
     # ------------------------------------------------------------ what git reads
@@ -158,10 +164,24 @@ class CommitGraphWalker:
             usable = not (self._shallow or self._grafts or self._replace) and \
                 self.repo.config_bool("core", "commitgraph", True)
             if usable:
-                from .commitgraph import CommitGraph
-
-                self._graph = CommitGraph.open(os.path.join(self.repo.commondir, "objects"))
+                self._graph = self.repo.commit_graph()  # (the one the tips were checked in)
+            if self._graph is not None:
+                self._size = self._graph.count
+                self._par = [None] * self._size
+                self._dt = [0] * self._size
         return self._graph
+
+    def _generation_version(self) -> int:
+        """``commitGraph.generationVersion`` (git 2.39 reads the GDA2 chunk from 2 on)."""
+        value = self.repo.config.get("commitgraph", "generationversion")
+        if value is None:
+            return 2
+        try:
+            return int(value.strip(), 0)
+        except ValueError:
+            raise AyjntError(f"{self.repo.commondir}: commitGraph.generationVersion is not a "
+                             "number, so ahead/behind cannot be counted (git refuses it too)."
+                             ) from None
 
     def _read_shallow(self) -> set[bytes]:
         from .files import read_shallow
@@ -225,9 +245,19 @@ class CommitGraphWalker:
                 return pos
         found = self._nodes.get(oid)
         if found is None:
-            found = self._nodes[oid] = len(self._oids) + (graph.count if graph else 0)
+            if graph is not None:
+                # A commit the binary search does not find while a graph is present: a
+                # partial graph, or a damaged id list where git and we could part ways.
+                graph.verify()
+            found = self._nodes[oid] = len(self._par)
             self._oids.append(oid)
+            self._par.append(None)
+            self._dt.append(0)
         return found
+
+    def parsed(self) -> int:
+        """How many commits this walker has parsed (graph entries or objects)."""
+        return sum(1 for p in self._par if p is not None)
 
     def _load(self, node: int) -> tuple[int, ...] | None:
         if self._load_fn is None:
@@ -236,32 +266,71 @@ class CommitGraphWalker:
 
     def _loader(self) -> Callable[[int], tuple[int, ...] | None]:
         """A function that parses a node into the cache (None when git could not parse it
-        either); graph positions take one unpack."""
+        either). Graph positions take one unpack each for the first few thousand; past
+        that, the whole CDAT chunk is decoded at once and read as arrays."""
+        from .commitgraph import NO_PARENT, OCTOPUS
+
         graph = self.graph
-        size = graph.count if graph is not None else 0
-        graph_commit = graph.reader() if graph is not None else None
-        cache, dates = self._parents, self._dates
+        size = self._size
+        version = self._generation_version() if graph is not None else 2
+        graph_commit = graph.reader(version) if graph is not None else None
+        bad = graph.bad_generations() if graph is not None and version >= 2 else frozenset()
+        par, dt = self._par, self._dt
+        p1s = p2s = highs = lows = None
+        unpacked = 0
 
         def load(node: int) -> tuple[int, ...] | None:
-            if node < size:
-                assert graph_commit is not None
-                found, date = graph_commit(node)
-                cache[node] = found
-                dates[node] = date
-                return found
-            return self._load_object(node - size)
+            nonlocal unpacked, p1s, p2s, highs, lows
+            if node >= size:
+                return self._load_object(node - size)
+            assert graph is not None and graph_commit is not None
+            if p1s is None:
+                unpacked += 1
+                if unpacked < _UNPACKED:
+                    found, date = graph_commit(node)
+                    par[node] = found
+                    dt[node] = date
+                    return found
+                p1s, p2s, highs, lows = graph.columns()
+            assert p2s is not None and highs is not None and lows is not None
+            a = p1s[node]
+            if a == NO_PARENT:
+                found = ()
+            elif a >= size:
+                raise graph.damaged("a parent position outside the graph")
+            else:
+                b = p2s[node]
+                if b == NO_PARENT:
+                    found = (a,)
+                elif b & OCTOPUS:
+                    found = tuple(graph.parents(node))
+                elif b >= size:
+                    raise graph.damaged("a parent position outside the graph")
+                else:
+                    found = (a, b)
+            if bad and node in bad:
+                raise graph.damaged("it requires overflow generation data it does not have")
+            high = highs[node] & 3
+            dt[node] = (high << 32) | lows[node] if high else lows[node]
+            par[node] = found
+            return found
         return load
 
     def _load_object(self, extra: int) -> tuple[int, ...] | None:
         oid = self._oids[extra]
         ids: list[bytes]
-        found = None
-        if self._reader is not None and not self._replace:
-            found = self._reader.read_prefix(oid, _HEAD_BYTES)  # type: ignore[attr-defined]
-        usual = _pattern("usual").match(found[1]) if found is not None and found[0] == 1 else None
+        usual = None
+        reader = self._reader
+        if reader is not None and not self._replace:
+            match = _pattern("usual").match
+            head = reader.commit_head(oid, _HEAD_BYTES)
+            usual = match(head) if head is not None else None
+            if usual is None:
+                found = reader.read_prefix(oid, _HEAD_BYTES)
+                usual = match(found[1]) if found is not None and found[0] == 1 else None
         if usual is not None:
-            raw = bytes.fromhex(usual[1].replace(b"parent ", b"").replace(b"\n", b"").decode())
-            ids = [raw[i:i + 20] for i in range(0, len(raw), 20)]
+            block = usual[1]  # "parent <40 hex>\n" lines
+            ids = [unhexlify(block[i + 7:i + 47]) for i in range(0, len(block), 48)]
             date = int(usual[2])
         else:
             try:
@@ -274,20 +343,17 @@ class CommitGraphWalker:
         elif oid in self._grafts:
             ids = self._grafts[oid]
         nodes = self._nodes
-        if self.graph is None:  # (node() without the graph look-up)
+        if self._graph is None:  # (node() without the graph look-up)
             parents = tuple([nodes[p] if p in nodes else self.node(p) for p in ids])
         else:
             parents = tuple([self.node(p) for p in ids])
-        node = extra + (self.graph.count if self.graph is not None else 0)
-        self._parents[node], self._dates[node] = parents, date
+        node = extra + self._size
+        self._par[node], self._dt[node] = parents, date
         return parents
 
     def _read_commit(self, oid: bytes) -> tuple[list[bytes], int]:
-        from .objects import ObjectReader
-
         if self._reader is None:
-            self._reader = ObjectReader(os.path.join(self.repo.commondir, "objects"))
-        assert isinstance(self._reader, ObjectReader)
+            self._reader = self.repo.objects  # (the tips' reader: its packs are open)
         found = self._reader.read_prefix(oid, _HEAD_BYTES)
         if found is not None and found[0] == 1:
             parsed = parse_commit(found[1], len(found[1]) < _HEAD_BYTES)
@@ -304,7 +370,7 @@ class CommitGraphWalker:
         return parsed
 
     def parents(self, node: int) -> tuple[int, ...]:
-        found = self._parents.get(node)
+        found = self._par[node]
         if found is None:
             found = self._load(node)
             if found is None:
@@ -314,17 +380,13 @@ class CommitGraphWalker:
     def oid(self, node: int) -> str:
         """The commit id (hex) of a node."""
         graph = self.graph
-        size = graph.count if graph is not None else 0
-        return (graph.oid(node) if graph is not None and node < size
-                else self._oids[node - size]).hex()
+        return (graph.oid(node) if graph is not None and node < self._size
+                else self._oids[node - self._size]).hex()
 
     def _broken(self, node: int) -> AyjntError:
-        graph = self.graph
-        size = graph.count if graph is not None else 0
-        oid = graph.oid(node) if graph is not None and node < size else self._oids[node - size]
-        return AyjntError(f"{self.repo.commondir}: commit {oid.hex()} is missing or corrupt, so "
-                          "ahead/behind cannot be counted (git rev-list fails here too).",
-                          hint="git fsck")
+        return AyjntError(f"{self.repo.commondir}: commit {self.oid(node)} is missing or "
+                          "corrupt, so ahead/behind cannot be counted (git rev-list fails here "
+                          "too).", hint="git fsck")
 
     # ------------------------------------------------------------ the counts
     def ahead_behind(self, left: str, right: str) -> tuple[int, int]:
@@ -337,14 +399,30 @@ class CommitGraphWalker:
         return self.rev_list_count(b, a), self.rev_list_count(a, b)
 
     def rev_list_count(self, exclude: int, include: int) -> int:
-        """``git rev-list --count ^exclude include``, walked as git 2.39's ``limit_list``."""
-        import heapq
+        """``git rev-list --count ^exclude include``, walked as git 2.39's ``limit_list``.
 
-        cache, dates = self._parents, self._dates
+        The queue is a heap of ints: ``seq - (date << 32)`` puts the newest first and, among
+        equal dates, the first inserted (``commit_list_insert_by_date``); ``order[seq]`` is
+        the commit. Flags live in a bytearray indexed by node."""
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()  # (the walk allocates thousands of small tuples and keeps them all)
+        try:
+            return self._rev_list_count(exclude, include)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _rev_list_count(self, exclude: int, include: int) -> int:
+        from heapq import heapify, heappop, heappush
+
+        par, dt = self._par, self._dt
         if self._load_fn is None:
             self._load_fn = self._loader()
         load = self._load_fn
-        flags: dict[int, int] = {}
+        flags = bytearray(len(par))
+        low = 0xFFFFFFFF
 
         def paint(start: int) -> int:
             """mark_one_parent_uninteresting(start) and on: paint, and go on through the
@@ -354,75 +432,80 @@ class CommitGraphWalker:
             stack = [start]
             while stack:
                 p = stack.pop()
-                f = flags.get(p, 0)
+                f = flags[p]
                 if f & _UNINTERESTING:
                     continue
                 flags[p] = f | _UNINTERESTING
                 if f & _QUEUED:
                     lost += 1
                 if f & _PARSED:
-                    stack.extend(cache[p])
+                    stack.extend(par[p])  # type: ignore[arg-type]
             return lost
+
+        def grow() -> None:  # commits read from objects add nodes (room for more)
+            flags.extend(bytes(len(par) - len(flags) + 4096))
 
         # setup_revisions parses both tips; prepare_revision_walk's handle_commit paints the
         # excluded tip's parents (and the included tip's, if that painted it), then lists them.
         for c in (exclude, include):
-            if cache.get(c) is None and load(c) is None:
+            if par[c] is None and load(c) is None:
                 raise self._broken(c)
+        grow()
         flags[exclude] = _PARSED | _UNINTERESTING
         flags[include] = _PARSED
-        for p in cache[exclude]:
+        for p in par[exclude]:  # type: ignore[union-attr]
             paint(p)
         if flags[include] & _UNINTERESTING:
-            for p in cache[include]:
+            for p in par[include]:  # type: ignore[union-attr]
                 paint(p)
-        heap = [(-dates[exclude], 0, exclude), (-dates[include], 1, include)]
-        heapq.heapify(heap)
+        order = [exclude, include]
+        heap = [0 - (dt[exclude] << 32), 1 - (dt[include] << 32)]
+        heapify(heap)
         flags[exclude] |= _SEEN | _QUEUED
         flags[include] |= _SEEN | _QUEUED
-        seq = 2
         interesting = 0 if flags[include] & _UNINTERESTING else 1  # queued, not painted
         newlist: list[int] = []
         last = _TIME_MAX  # date of the last interesting commit taken
         slop = _SLOP
-        pop, push, get = heapq.heappop, heapq.heappush, flags.get
         while heap:
-            c = pop(heap)[2]
+            c = order[heappop(heap) & low]
             f = flags[c] ^ _QUEUED
             flags[c] = f
             if f & _UNINTERESTING:
                 # process_parents: paint every parent, parse it, paint its parents
                 # (mark_parents_uninteresting), queue it if new
-                for p in cache[c]:
-                    fp = get(p, 0)
+                for p in par[c]:  # type: ignore[union-attr]
+                    fp = flags[p]
                     if not fp & _UNINTERESTING:
                         fp |= _UNINTERESTING
                         if fp & _QUEUED:
                             interesting -= 1
-                    pp = cache.get(p)
+                    pp = par[p]
                     if pp is None:
                         pp = load(p)
+                        if len(flags) < len(par):
+                            grow()
                         if pp is None:  # parsed gently: git skips it
                             flags[p] = fp
                             continue
                     fp |= _PARSED
                     if not fp & _SEEN:
                         fp |= _SEEN | _QUEUED
-                        push(heap, (-dates[p], seq, p))
-                        seq += 1
+                        heappush(heap, len(order) - (dt[p] << 32))
+                        order.append(p)
                     flags[p] = fp
                     for q in pp:
-                        fq = get(q, 0)
+                        fq = flags[q]
                         if not fq & _UNINTERESTING:
                             if fq & _PARSED:
                                 interesting -= paint(q)
                             else:
                                 flags[q] = fq | _UNINTERESTING
                 # (mark_parents_uninteresting(c) then finds every parent painted already)
-                # still_interesting
+                # still_interesting: the head's date is -(heap[0] >> 32)
                 if not heap:
                     break
-                if interesting or last <= -heap[0][0]:
+                if interesting or last <= -(heap[0] >> 32):
                     slop = _SLOP
                     continue
                 slop -= 1
@@ -430,20 +513,23 @@ class CommitGraphWalker:
                     continue
                 break
             interesting -= 1
-            for p in cache[c]:
-                fp = get(p, 0)
+            for p in par[c]:  # type: ignore[union-attr]
+                fp = flags[p]
                 if not fp & _PARSED:
-                    if cache.get(p) is None and load(p) is None:
-                        raise self._broken(p)  # git: "revision walk setup failed"
+                    if par[p] is None:
+                        if load(p) is None:
+                            raise self._broken(p)  # git: "revision walk setup failed"
+                        if len(flags) < len(par):
+                            grow()
                     fp |= _PARSED
                 if not fp & _SEEN:
                     fp |= _SEEN | _QUEUED
-                    push(heap, (-dates[p], seq, p))
-                    seq += 1
+                    heappush(heap, len(order) - (dt[p] << 32))
+                    order.append(p)
                     if not fp & _UNINTERESTING:
                         interesting += 1
                 flags[p] = fp
-            last = dates[c]
+            last = dt[c]
             newlist.append(c)
         return sum(1 for c in newlist if not flags[c] & _UNINTERESTING)
 

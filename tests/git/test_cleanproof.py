@@ -178,3 +178,25 @@ def test_racy_crlf_content(repo: Path, script: str, proven: bool,
     theirs = git_porcelain(repo)
     assert bool(theirs) is git_sees_a_change
     assert proven_clean(discover(str(repo))) is proven
+
+
+@pytest.mark.parametrize(("count", "load", "forks"), [
+    pytest.param(1_000, 0.0, False, id="small-idle"),
+    pytest.param(4_000, 0.0, True, id="mid-idle"),
+    pytest.param(4_000, 9.0, False, id="mid-busy"),
+    pytest.param(4_000, None, False, id="mid-no-load-average"),
+    pytest.param(20_000, 9.0, True, id="large-busy"),
+])
+def test_when_the_worker_is_forked(monkeypatch: pytest.MonkeyPatch, count: int,
+                                   load: float | None, forks: bool) -> None:
+    """A second process for a mid-size index only while a second CPU is free."""
+    from ayjnt_hooks.git import cleanproof
+
+    def getloadavg() -> tuple[float, float, float]:
+        if load is None:
+            raise OSError("no load average")
+        return load, load, load
+
+    monkeypatch.setattr(os, "getloadavg", getloadavg)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert cleanproof._fork_pays(count) is forks

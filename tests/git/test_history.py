@@ -138,7 +138,7 @@ def test_walk_is_bounded_by_merge_base(clone: Path) -> None:
     head, up = repo.ref_sha("HEAD"), repo.ref_sha("refs/remotes/origin/main")
     assert head and up
     assert walker.ahead_behind(head, up) == (2, 0)
-    assert len(walker._parents) < 10  # did not read the 45-commit history
+    assert walker.parsed() < 10  # did not read the 45-commit history
 
 
 def test_commit_graph_reader_matches_git(clone: Path) -> None:
@@ -213,7 +213,8 @@ def git_counts(repo: Path, a: str, b: str) -> tuple[int, int]:
             int(git(repo, "rev-list", "--count", f"{a}..{b}")))
 
 
-@pytest.mark.parametrize("graph", ["no-graph", "graph", "partial-graph"])
+@pytest.mark.parametrize("graph", ["no-graph", "graph", "graph-v1", "partial-graph",
+                                   "split-graph"])
 @pytest.mark.parametrize(("n", "merges", "skew", "ties"), [
     pytest.param(150, 0.3, 0.0, 0.0, id="merge-heavy"),
     pytest.param(150, 0.3, 0.1, 0.0, id="merge-heavy-skewed"),
@@ -227,12 +228,23 @@ def test_random_histories_match_git_rev_list_count(
     shas = random_history(repo, seed, n, merges, skew, ties)
     if graph == "graph":
         git(repo, "commit-graph", "write", "--reachable")
+    elif graph == "graph-v1":  # topological levels only: no GDA2 chunk
+        git(repo, "-c", "commitGraph.generationVersion=1", "commit-graph", "write",
+            "--reachable")
     elif graph == "partial-graph":  # the graph holds the older half; the rest are objects
         half = "\n".join(shas[: n // 2]) + "\n"
         git(repo, "commit-graph", "write", "--stdin-commits", input=half.encode())
+    elif graph == "split-graph":  # a chain git reads; we read the objects instead
+        half = "\n".join(shas[: n // 2]) + "\n"
+        git(repo, "commit-graph", "write", "--split", "--stdin-commits", input=half.encode())
+        git(repo, "commit-graph", "write", "--split", "--reachable")
+        assert (repo / ".git/objects/info/commit-graphs/commit-graph-chain").exists()
     git(repo, "repack", "-q", "-d") if graph == "no-graph" else None  # packed and loose
     r = discover(str(repo))
-    assert (CommitGraphWalker(r).graph is None) == (graph == "no-graph")
+    assert (CommitGraphWalker(r).graph is None) == (graph in ("no-graph", "split-graph"))
+    if graph.startswith("graph"):
+        g = CommitGraphWalker(r).graph
+        assert g is not None and (g._gdat is None) == (graph == "graph-v1")
     fooled = 0
     for a, b in pairs(shas, seed, 25):
         expected = git_counts(repo, a, b)
@@ -260,7 +272,7 @@ def test_in_sync_is_answered_without_a_walk(clone: Path) -> None:
     head = repo.ref_sha("HEAD")
     assert head is not None
     assert walker.ahead_behind(head, head) == (0, 0)
-    assert not walker._parents and not walker._graph_loaded  # nothing read
+    assert not walker._par and not walker._graph_loaded  # nothing read
 
 
 @pytest.mark.parametrize("setup", [
@@ -346,3 +358,95 @@ def test_missing_commit_is_a_clear_error(clone: Path) -> None:
     with pytest.raises(AyjntError, match=f"commit {parent} is missing or corrupt"):
         branch_facts(discover(str(clone)))
     assert sh(clone, "git rev-list --count origin/main..HEAD", check=False).returncode != 0
+
+
+def graph_chunks(path: Path) -> dict[bytes, int]:
+    import struct
+
+    data = path.read_bytes()
+    return {struct.unpack_from(">4sQ", data, 8 + 12 * i)[0]:
+            struct.unpack_from(">4sQ", data, 8 + 12 * i)[1] for i in range(data[6])}
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_generation_overflow_without_its_chunk_as_git(tmp_path: Path, index: int) -> None:
+    """git 2.39 dies when it loads a commit whose GDA2 word says "overflow" and the graph has
+    no GDO2 chunk: whichever commit of the walk it is, we refuse where git fails and count
+    as git where git never loads that commit."""
+    from ayjnt_hooks.errors import AyjntError
+
+    repo = tmp_path / "r"
+    shas = random_history(repo, 11, 8, 0.3, 0.0, 0.0)
+    git(repo, "commit-graph", "write", "--reachable")
+    path = repo / ".git/objects/info/commit-graph"
+    chunks = graph_chunks(path)
+    assert b"GDA2" in chunks and b"GDO2" not in chunks
+    data = bytearray(path.read_bytes())
+    data[chunks[b"GDA2"] + 4 * index] |= 0x80
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    a, b = shas[-1], shas[2]
+    proc = [sh(repo, f"git rev-list --count {x}..{y}", check=False) for x, y in ((b, a), (a, b))]
+    walker = CommitGraphWalker(discover(str(repo)))
+    if any(p.returncode for p in proc):
+        assert "overflow generation data" in proc[0].stderr + proc[1].stderr
+        with pytest.raises(AyjntError, match=r"commit-graph.*overflow generation data"):
+            walker.ahead_behind(a, b)
+    else:
+        assert walker.ahead_behind(a, b) == tuple(int(p.stdout) for p in proc)
+
+
+def test_graph_checksum_is_checked_when_a_commit_is_not_in_it(tmp_path: Path) -> None:
+    """git does not verify the commit-graph's checksum on read, and neither do we while every
+    commit is found in it; a commit the binary search misses (a partial graph, or a damaged
+    id list) makes us verify it first, and refuse a damaged one."""
+    from ayjnt_hooks.errors import AyjntError
+
+    repo = tmp_path / "r"
+    shas = random_history(repo, 5, 30, 0.3, 0.1, 0.0)
+    half = "\n".join(shas[:15]) + "\n"
+    git(repo, "commit-graph", "write", "--stdin-commits", input=half.encode())
+    path = repo / ".git/objects/info/commit-graph"
+    data = bytearray(path.read_bytes())
+    expected = git_counts(repo, shas[-1], shas[3])
+    assert CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3]) == expected
+    data[-1] ^= 1  # the trailing checksum only: every entry still reads the same
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    assert git_counts(repo, shas[-1], shas[3]) == expected  # git does not notice
+    with pytest.raises(AyjntError, match=r"commit-graph.*checksum"):
+        CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3])
+    # all in the graph: read as git reads it, checksum unverified, git's answer
+    git(repo, "commit-graph", "write", "--stdin-commits", input="\n".join(shas).encode())
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    assert CommitGraphWalker(discover(str(repo))).ahead_behind(shas[-1], shas[3]) == \
+        git_counts(repo, shas[-1], shas[3])
+
+
+@pytest.mark.parametrize("name_length", [5, 150, 400])
+def test_packed_commit_heads_short_and_long(clone: Path, name_length: int) -> None:
+    """The walk's pack reader inflates a commit only through the line after "committer":
+    short commits whole, headers past 320 bytes in a second step, past 640 through the
+    general path; deltas through the general path. Each is what git cat-file shows."""
+    name = "N" * name_length
+    sh(clone, f"export GIT_COMMITTER_NAME={name} GIT_AUTHOR_NAME={name}; "
+              + commits(6, "local", 1_800_000_000) + "git checkout -qb side HEAD~3; "
+              + commits(3, "side", 1_800_000_100) + "git checkout -q main; "
+              "git merge -q --no-edit side; git gc -q")
+    repo = discover(str(clone))
+    reader = repo.objects
+    fast = 0
+    for sha in git(clone, "rev-list", "HEAD", "^origin/main").split():  # the long names
+        whole = git(clone, "cat-file", "commit", sha).encode()
+        head = reader.commit_head(bytes.fromhex(sha), 640)
+        if head is not None:
+            fast += 1
+            assert whole.startswith(head)
+            committer = head.index(b"\ncommitter ")
+            assert len(head) == len(whole) or head.find(b"\n", committer + 1) < len(head) - 1
+    assert (fast > 0) == (name_length < 400)  # past 640 bytes: always the general path
+    facts = branch_facts(repo)
+    assert (facts.ahead, facts.behind) == rev_list_count(clone) == (10, 0)
