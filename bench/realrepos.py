@@ -207,7 +207,8 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str], mirrors: 
     if "ahead" in parts:
         for with_graph in (False, True):
             graph(work, with_graph)
-            header(f"ahead/behind, {'with' if with_graph else 'without'} commit-graph")
+            header(f"ahead/behind, {'with' if with_graph else 'without'} commit-graph",
+                   baseline is not None)
             for label, head, upstream in states(work, branch, tip):
                 set_state(work, branch, head, upstream)
                 expected = (git(work, "rev-list", "--count", f"origin/{branch}..HEAD") + " "
@@ -215,11 +216,12 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str], mirrors: 
                 got = subprocess.run(py, cwd=work, capture_output=True, text=True,
                                      check=True).stdout.strip()
                 assert got == expected, (name, label, got, expected)
-                ours, ref = paired_ms(proc(py, work), procs(
+                ours, ref, was = timed(py, procs(
                     [["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
-                     ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]], work), runs)
+                     ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]], work), work,
+                    runs, baseline)
                 row(f"{label} [{expected.replace(' ', '/')}]", ours, ref,
-                    "2x git rev-list --count")
+                    "2x git rev-list --count", was)
             set_state(work, branch, tip, tip)
         graph(work, False)
     if "clean" in parts:

@@ -220,8 +220,13 @@ class CommitGraphWalker:
             for folder, _, files in os.walk(root):
                 rel = os.path.relpath(folder, root)
                 names.update(f if rel == "." else f"{rel}/{f}" for f in files)
-        packed = self.repo._packed_refs()
-        names.update(n[len("refs/replace/"):] for n in packed if n.startswith("refs/replace/"))
+        # git iterates only the packed records under refs/replace/ (and checks those); a
+        # file without one is not parsed line by line here (3,000 tags cost milliseconds)
+        data, start = self.repo._packed_snapshot()
+        if data.find(b" refs/replace/", start) >= 0:
+            packed = self.repo._packed_refs()
+            names.update(n[len("refs/replace/"):] for n in packed
+                         if n.startswith("refs/replace/"))
         out: dict[bytes, bytes] = {}
         for name in names:
             target = self.repo.ref_sha("refs/replace/" + name)
