@@ -369,6 +369,37 @@ def rebase_fix(remote: str, remote_branch: str | None, lock_name: str) -> str:
             "--continue`, then push again")
 
 
+def _renumbered_after_mainline(repo: Repo, target: Target, lock: lf.Lockfile, remote: str,
+                               remote_branch: str | None) -> str | None:
+    """The fix when the pushed commit merged the mainline (``origin/HEAD``, else
+    ``origin/main``) and its lockfile continues the mainline's history: the rewritten entries
+    are the branch's own, renumbered after the mainline's by that merge, so rebasing onto the
+    remote branch (the usual fix) would renumber the mainline's entries instead."""
+    from .git.mergestate import is_ancestor
+
+    branch = (remote_branch or "").removeprefix("refs/heads/")
+    if not branch or target.commit is None or "/" in remote or ":" in remote:
+        return None
+    for name in (f"refs/remotes/{remote}/HEAD", f"refs/remotes/{remote}/main"):
+        sha = repo.ref_sha(name)
+        if sha is None:
+            continue
+        base = _lock_at(repo, sha, target.project)
+        if base is None or first_difference(base["migrations"], lock["migrations"]) is not None \
+                or not is_ancestor(repo, sha, target.commit):
+            return None
+        main = name.removeprefix("refs/remotes/")
+        local = target.local_ref or ""
+        local = local.removeprefix("refs/heads/") if local.startswith("refs/heads/") else \
+            target.commit
+        spec = branch if local == branch else f"{local}:refs/heads/{branch}"
+        return (f"this push keeps {main}'s entries and renumbers {remote}/{branch}'s own after "
+                f"them, as merging {main} requires; do not rebase onto {remote}/{branch} (that "
+                f"would renumber {main}'s). If {remote}/{branch}'s lockfile was never deployed, "
+                f"push past this check once: `git push --no-verify {remote} {spec}`")
+    return None
+
+
 def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
                  from_ref: str | None, new_branch: bool, remote: str = "origin",
                  remote_branch: str | None = None) -> list[tuple[Finding, str]]:
@@ -395,7 +426,8 @@ def _append_only(repo: Repo, target: Target, lock: lf.Lockfile, lock_name: str,
                      *table,
                      "Migrations are append-only: a rewritten, reordered or dropped entry "
                      "makes production and the lockfile disagree."],
-                    checkout_first(target) + rebase_fix(remote, remote_branch, lock_name))
+                    _renumbered_after_mainline(repo, target, lock, remote, remote_branch)
+                    or checkout_first(target) + rebase_fix(remote, remote_branch, lock_name))
                 out.append((Finding(ERROR, "lockfile-diverged",
                                     f"entry #{i + 1}: remote {was_tag}, pushed {now_tag}",
                                     lock_name), text))

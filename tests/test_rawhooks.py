@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -213,3 +214,37 @@ def test_push_of_the_checked_out_branch_keeps_the_short_fix(
     assert main(("hook-impl", "pre-push", "origin", "url")) == 1
     fix = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  fix: "))
     assert fix.startswith("  fix: run `ayjnt build`"), fix
+
+
+def test_pushed_branch_that_merged_main_is_not_told_to_rebase_onto_itself(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """README's merge workflow on a branch pushed before main moved: b (v2: Yankee, pushed)
+    merges origin/main (v2: Xray) and rebase-lockfile renumbers Yankee to v3. The push
+    rewrites origin/b's v2, so it is refused; but the usual fix, rebasing onto origin/b,
+    would renumber main's v2. The fix printed instead works when pasted."""
+    sh(repo, "git checkout -qb b")
+    write_files(repo, {"agents/yankee/agent.ts": agent("YankeeAgent")})
+    build(repo)
+    sh(repo, "git add -A && git commit -qm yankee && git push -q -u origin b")
+    sh(repo, "git checkout -q -b a main")
+    write_files(repo, {"agents/xray/agent.ts": agent("XrayAgent")})
+    build(repo)
+    sh(repo, "git add -A && git commit -qm xray && git checkout -q main && git merge -q a && "
+             "git push -q origin main && git checkout -q b && "
+             "(git merge -q origin/main >/dev/null 2>&1 || true)")
+    assert main(("rebase-lockfile",)) == 0
+    sh(repo, "git add .ayjnt/migrations.json && git commit -q --no-edit")
+    capsys.readouterr()
+    push_stdin(monkeypatch, f"refs/heads/b {rev(repo, 'b')} refs/heads/b {rev(repo, 'origin/b')}\n")
+    assert main(("hook-impl", "pre-push", "origin", "url")) == 1
+    out = capsys.readouterr().out
+    assert "rewrites the remote's migration history" in out
+    fix = next(x for x in out.splitlines() if x.startswith("  fix: "))
+    assert "git rebase origin/b" not in fix, fix
+    command = fix.rsplit("`git push", 1)[1].rstrip("`")
+    assert command == " --no-verify origin b", fix
+    sh(repo, "git push -q" + command)  # pasted: origin/b now continues origin/main's history
+    main_lock = sh(repo, "git show origin/main:.ayjnt/migrations.json").stdout
+    b_lock = sh(repo, "git show origin/b:.ayjnt/migrations.json").stdout
+    main_entries = json.loads(main_lock)["migrations"]
+    assert json.loads(b_lock)["migrations"][:len(main_entries)] == main_entries
