@@ -12,9 +12,10 @@ A gitlink (submodule) entry is clean when the submodule's HEAD is the recorded c
 This module answers those questions for the fast clean proof, and only where it is sure:
 
 * Conversions: a file is hashed as it is, so anything that could convert it gives up — a
-  ``filter`` or ``working-tree-encoding`` named in any attributes file that applies (the
-  path's folders' ``.gitattributes``, ``info/attributes``, the global and system files; a
-  word search, so a mention anywhere counts), CRLF handling (``core.autocrlf``, or ``text``,
+  ``working-tree-encoding``, or a ``filter`` while any filter driver is configured, named in
+  any attributes file that applies (the path's folders' ``.gitattributes``,
+  ``info/attributes``, the global and system files; a word search, so a mention anywhere
+  counts), CRLF handling (``core.autocrlf``, or ``text``,
   ``eol``, ``crlf`` mentioned) when the file holds a ``\\r\\n``, and ``ident`` when it holds
   ``$Id``. Without those bytes these conversions leave the content as it is (git's
   ``crlf_to_git`` turns only CR LF pairs into LF). One CRLF case is decided: a binary file
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
     from .repo import Repo
 
-_CONVERTING = (b"filter", b"working-tree-encoding")
 _CRLF_WORDS = (b"text", b"eol", b"crlf")
 
 
@@ -55,6 +55,7 @@ class ContentCheck:
         self._globals: tuple[bytes, bytes, bytes] | None = None
         self._in_tree: dict[bytes, bytes | None] = {}
         self._autocrlf: bool | None = None
+        self._filters: bool | None = None
 
     def same(self, name: bytes, mode: int, oid: bytes) -> bool:
         """Would git find the file at ``name`` equal to the index's ``oid``?"""
@@ -80,7 +81,8 @@ class ContentCheck:
         """Is git sure to hash ``content`` as it is? (With ``crlf`` False, CRLF handling is
         the caller's own.)"""
         attributes = self._attributes_for(name)
-        if any(word in attributes for word in _CONVERTING):
+        if b"working-tree-encoding" in attributes or (b"filter" in attributes
+                                                     and self._filters_configured()):
             return False
         if crlf and b"\r" in content and b"\r\n" in content \
                 and (self._crlf_config() or any(word in attributes for word in _CRLF_WORDS)) \
@@ -91,6 +93,14 @@ class ContentCheck:
     def attributes_beyond_root(self, name: bytes) -> bytes:
         """The attributes files for ``name`` other than the top-level ``.gitattributes``."""
         return self._attributes_for(name, with_root=False)
+
+    def _filters_configured(self) -> bool:
+        """Is any ``filter.<driver>.*`` set? git runs a ``filter`` attribute's driver only
+        when the config defines it (``git_path_check_convert``); a clone whose attributes
+        name a driver nobody set up (git/git's ``po/``) hashes its files as they are."""
+        if self._filters is None:
+            self._filters = any(key[0] == "filter" for key in self.repo.config.values)
+        return self._filters
 
     def _crlf_config(self) -> bool:
         if self._autocrlf is None:

@@ -18,7 +18,7 @@ import stat
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 # A parsed pattern: (compiled glob, negated, folders only, matched against the base name only)
 _Rule = tuple["re.Pattern[str] | None", bool, bool, bool]
@@ -222,9 +222,13 @@ def _last_match(rules: list[_Rule], rel: str, base_name: str, is_dir: bool) -> b
 class IgnoreRules:
     """The ignore rules of one working tree; ``.gitignore`` files are read when first needed."""
 
-    def __init__(self, worktree: str, exclude_files: Iterable[str], ignorecase: bool) -> None:
+    def __init__(self, worktree: str, exclude_files: Iterable[str], ignorecase: bool,
+                 skip_worktree_blob: Callable[[str], bytes | None] | None = None) -> None:
         self.worktree = worktree
         self.ignorecase = ignorecase
+        # git reads a .gitignore it cannot open from the index when the entry is skip-worktree
+        # (read_skip_worktree_file_from_index)
+        self.skip_worktree_blob = skip_worktree_blob
         self._per_folder: dict[str, list[_Rule]] = {}
         self._excluded: dict[tuple[str, bool], bool] = {}
         self._global: list[list[_Rule]] = []  # info/exclude first: it wins over excludesFile
@@ -239,6 +243,8 @@ class IgnoreRules:
             path = os.path.join(self.worktree, folder, ".gitignore")
             # git (2.32+) does not follow a symlinked .gitignore inside the tree
             data = read_rules_file(path, nofollow=True)
+            if data is None and self.skip_worktree_blob is not None and not os.path.isdir(path):
+                data = self.skip_worktree_blob(f"{folder}/.gitignore" if folder else ".gitignore")
             rules = [] if data is None else parse(data, self.ignorecase)
             self._per_folder[folder] = rules
         return rules

@@ -1,11 +1,13 @@
 """``git status --porcelain`` (v1) computed read-only, following git's own rules.
 
-Staged changes: HEAD's tree against the index (the index's cache-tree answers "nothing staged"
-without reading a tree). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type, the
-size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
+Staged changes: HEAD's tree against the entries hashed into trees (the cache-tree is checked
+against them, never trusted). Unstaged: git's stat-cache check (``ie_match_stat``: mode/type,
+the size rule, the racy-timestamp rule, content hashing only when stat data cannot decide).
 Untracked: one ``os.scandir`` walk with git's "normal" directory collapsing and ignore rules
-(:mod:`.untracked`, :mod:`.ignore`; ``info/exclude`` is read from the common dir). Never
-writes anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
+(:mod:`.untracked`, :mod:`.ignore`; ``info/exclude`` is read from the common dir; a saved
+untracked cache is checked by :mod:`.untrackedcache`). Renames: git's diffcore-rename replayed
+(exact, same base name, then its spanhash similarity score), on both sides. Never writes
+anything. Callers ask :func:`status`, which first tries the fast proof of a clean tree
 (:mod:`.cleanproof`) and computes all this only when that gives up.
 """
 from __future__ import annotations
@@ -151,8 +153,8 @@ def _type(mode: int) -> int:
 
 class Status:
     """The porcelain lines and the clean verdict. ``inexact``: why the exact lines cannot be
-    given (git would pair some of them as renames by similarity, which is not replayed); the
-    verdict stands ("dirty" either way) and ``shown_lines`` lists the changes unpaired."""
+    given (git's rename or copy pairing that this reader cannot replay exactly); the verdict
+    stands ("dirty" either way) and ``shown_lines`` lists the changes unpaired."""
     __slots__ = ("_lines", "conflicted", "inexact")
 
     def __init__(self, lines: list[str], conflicted: bool = False,
@@ -550,6 +552,18 @@ class StatusComputer:
             else:
                 stage0.append(e)
         tracked: dict[str, IndexEntry] = {e.path: e for e in stage0}
+
+        def skip_worktree_blob(path: str) -> bytes | None:
+            e = tracked.get(path)
+            if e is None or not e.skip_worktree:
+                return None
+            try:
+                kind, data = self.repo.read_object(e.sha)
+            except KeyError:
+                return None
+            return data if kind == 3 else None
+
+        self.untracked.skip_worktree_blob = skip_worktree_blob
         tracked_dirs: set[str] = set()
         sparse_dirs: set[str] = set()
         for path in (*tracked, *conflicts):
@@ -679,6 +693,9 @@ class StatusComputer:
         def in_index(rel: str) -> bool:
             return rel in tracked or rel in conflicts or untracked.in_index(rel)
 
+        def no_index(_path: str, _data: bytes | None) -> None:
+            return None
+
         def from_index(path: str, data: bytes | None) -> bytes | None:
             """git takes a stage-0 entry's id when the entry is up to date (after its
             refresh: same content, or assume-unchanged, or skip-worktree), and reads a missing
@@ -691,9 +708,13 @@ class StatusComputer:
                 return bytes.fromhex(e.sha)
             return None
 
-        def gitignore_oid(folder: str) -> bytes:
-            return ucache.file_oid(os.path.join(worktree, folder, ".gitignore"), True,
-                                   from_index)
+        def gitignore_oids(folder: str) -> set[bytes]:
+            path = os.path.join(worktree, folder, ".gitignore")
+            oids = {ucache.file_oid(path, True, from_index)}
+            e = tracked.get(f"{folder}/.gitignore" if folder else ".gitignore")
+            if e is not None:  # (an up-to-date entry's id, or the content's when git converts)
+                oids |= {bytes.fromhex(e.sha), ucache.file_oid(path, True, no_index)}
+            return oids
 
         def listed_now(folder: str, check_only: bool) -> set[str] | bool:
             abs_dir = os.path.join(worktree, folder) if folder else worktree
@@ -726,15 +747,13 @@ class StatusComputer:
                     names.add(entry.name + "/")
             return names
 
-        def no_index(_path: str, _data: bytes | None) -> None:
-            return None
 
         global_oids = (
             ucache.file_oid(os.path.join(self.repo.commondir, "info", "exclude"), False,
                             no_index),
             ucache.file_oid(user_excludes_file(self.repo.config), False, no_index))
         folder = ucache.stale_folder(uc, worktree, self.index.mtime_ns, self.trust_ctime,
-                                     self.check_stat_full, global_oids, gitignore_oid,
+                                     self.check_stat_full, global_oids, gitignore_oids,
                                      listed_now)
         if folder is not None:
             where = f"folder {quote_path(folder)}" if folder else "the top folder"
@@ -776,14 +795,27 @@ class StatusComputer:
         """Porcelain v1 lines in git's order: changes by path, then untracked."""
         q = self.quote_non_ascii
         lines_by_path: dict[str, str] = {}
+        renamed: dict[str, str] = {}
         inexact = self._inexact_renames(codes, tracked)
-        renamed = {} if inexact or self.settings.renames == "no" else \
-            self._exact_renames(codes, tracked)
+        wt_renamed: dict[str, str] = {}
+        if inexact is None and self.settings.renames != "no":
+            found = self._staged_renames(codes, tracked)
+            wt_found = self._worktree_renames(codes, tracked)
+            if isinstance(found, str) or isinstance(wt_found, str):
+                inexact = self._refusal(found if isinstance(found, str) else str(wt_found))
+            elif set(found) & set(wt_found) or set(found.values()) & set(wt_found.values()):
+                inexact = self._refusal("a path renamed on both sides")
+            else:
+                renamed, wt_renamed = found, wt_found
+                for old in (*found.values(), *wt_found.values()):
+                    codes.pop(old, None)
         for path, (x, y) in codes.items():
             if path not in renamed:
                 lines_by_path[path] = f"{x}{y} {quote_path(path, q)}"
         for new, old in renamed.items():
             lines_by_path[new] = f"R{codes[new][1]} {quote_path(old, q)} -> {quote_path(new, q)}"
+        for new, old in wt_renamed.items():
+            lines_by_path[new] = f"{codes[new][0]}R {quote_path(old, q)} -> {quote_path(new, q)}"
         for path, mask in conflicts.items():
             lines_by_path[path] = f"{_CONFLICT_CODES[mask]} {quote_path(path, q)}"
         lines = [lines_by_path[p] for p in sorted(lines_by_path, key=_git_order)]
@@ -803,119 +835,177 @@ class StatusComputer:
 
     def _inexact_renames(self, codes: dict[str, list[str]],
                          tracked: dict[str, IndexEntry]) -> str | None:
-        """Why git's rename detection (diffcore-rename) might pair changes here beyond the
-        unambiguous exact renames we print — then the porcelain lines are refused, never
-        guessed. git pairs regular files by similarity (at least 50%: their sizes differ by
-        at most half the larger), a deleted file with an intent-to-add one in the work tree
-        (`` R``), and with status.renames=copies copies too."""
-        mode = self.settings.renames
-        if mode == "no":
+        """Why git's rename detection cannot be replayed here at all: status.renames=copies
+        (copy detection, also from modified files) with something added."""
+        if self.settings.renames != "copies":
             return None
-        why = None
-        staged_new = [p for p, (x, _) in codes.items() if x == "A"]
-        staged_gone = [p for p, (x, _) in codes.items() if x == "D"]
-        wt_new = [p for p, (_, y) in codes.items() if y == "A"]
-        wt_gone = [p for p, (_, y) in codes.items()
-                   if y == "D" and tracked.get(p) is not None
-                   and tracked[p].mode != S_IFGITLINK]
-        if wt_new and wt_gone:
-            why = self._similar_intent_to_add(wt_gone, wt_new, tracked)
-        if why is None and mode == "copies" and (staged_new or wt_new) and any(
-                x in "DMT" or y in "DMT" for x, y in codes.values()):
-            why = "status.renames=copies: copies too"
-        if why is None and staged_new and staged_gone:
-            why = self._similar_staged(staged_gone, staged_new, tracked)
-        if why is None:
-            return None
+        added = any(x == "A" or y == "A" for x, y in codes.values())
+        if added and any(x in "DMT" or y in "DMT" for x, y in codes.values()):
+            return self._refusal("status.renames=copies: copies too")
+        return None
+
+    @staticmethod
+    def _refusal(why: str) -> str:
         return (f"git status --porcelain would pair changes here as renames by content "
                 f"similarity ({why}), which ayjnt-hooks does not replay exactly, so it does not "
                 f"print porcelain lines that might differ from git's. The tree is not clean "
                 f"either way. Use git status itself for the lines, or commit the rename.")
 
-    def _similar_intent_to_add(self, gone: list[str], new: list[str],
-                               tracked: dict[str, IndexEntry]) -> str | None:
-        """The work tree's side: git pairs a deleted file (its index blob) with an
-        intent-to-add file (its content in the work tree) — exactly or by similarity."""
-        pairs = len(gone) * len(new)
-        if pairs > _MAX_RENAME_PAIRS or self.autocrlf != "false":
-            return f"{len(gone)} deleted and {len(new)} intent-to-add (git add -N) files"
-        regular = (0o100644, 0o100755)
-        blobs = {p: self.repo.read_object(tracked[p].sha)[1] for p in gone}
-        cache: dict[tuple[str, bool], dict[int, int]] = {}
-        for path in new:
-            try:
-                data = _read_regular(os.path.join(self.worktree, path))
-            except OSError:
-                data = None  # (a symlink: git pairs it only exactly, which is refused too)
-            for old, old_data in blobs.items():
-                if data is None or data == old_data or (
-                        tracked[old].mode in regular and tracked[path].mode in regular and (
-                            (score := similarity(old_data, data, cache, (old, path))) is None
-                            or score >= _MIN_RENAME_SCORE)):
-                    return (f"{quote_path(old)} is deleted and {quote_path(path)} is "
-                            f"intent-to-add (git add -N) with similar content")
-        return None
-
-    def _similar_staged(self, gone: list[str], new: list[str],
-                        tracked: dict[str, IndexEntry]) -> str | None:
-        """Could diffcore-rename pair a staged deletion with a staged addition by anything
-        other than one unambiguous exact match?"""
-        old = {p: e for p, e in self._head_entries(gone).items() if e[0] != S_IFGITLINK}
-        by_sha: dict[str, list[str]] = {}
-        for path, (_, sha) in old.items():
-            by_sha.setdefault(sha, []).append(path)
-        for sha, paths in by_sha.items():
-            if len(paths) > 1 and any(tracked[p].sha == sha for p in new if p in tracked):
-                return f"{len(paths)} deleted files have the same content as an added one"
-        exact_sources = {sha for sha in by_sha if any(
-            tracked[p].sha == sha for p in new if p in tracked)}
-        used: set[str] = set()
-        rest_new = []
-        for path in sorted(new):
-            e = tracked.get(path)
-            if e is None or e.mode == S_IFGITLINK:
-                continue
-            if e.sha in exact_sources and e.sha not in used:
-                used.add(e.sha)
-                continue
-            rest_new.append(e)
-        rest_old = [(p, m, sha) for p, (m, sha) in old.items() if sha not in used]
-        regular = (0o100644, 0o100755)
-        sources = [(p, sha) for p, m, sha in rest_old if m in regular]
-        dests = [e for e in rest_new if e.mode in regular]
-        if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
-            return f"{len(sources)} deleted and {len(dests)} added files"
-        blobs: dict[str, bytes] = {}
-        cache: dict[tuple[str, bool], dict[int, int]] = {}
-        for sha in {sha for _, sha in sources} | {e.sha for e in dests}:
-            blobs[sha] = self.repo.read_object(sha)[1]
-        for e in dests:
-            for p, sha in sources:
-                score = similarity(blobs[sha], blobs[e.sha], cache, (sha, e.sha))
-                if score is None or score >= _MIN_RENAME_SCORE:
-                    return (f"{quote_path(p)} is deleted and {quote_path(e.path)} added with "
-                            f"similar content")
-        return None
-
-    def _exact_renames(self, codes: dict[str, list[str]],
-                       tracked: dict[str, IndexEntry]) -> dict[str, str]:
-        """Staged deletion + staged addition of the same blob → ``R  old -> new`` (only ever
-        called when that pairing is unambiguous: :meth:`_inexact_renames`)."""
-        deleted = [p for p, (x, _) in codes.items() if x == "D"]
-        added = [p for p, (x, _) in codes.items() if x == "A"]
-        if not deleted or not added or self.head_tree is None:
+    def _staged_renames(self, codes: dict[str, list[str]],
+                        tracked: dict[str, IndexEntry]) -> dict[str, str] | str:
+        """git's diffcore-rename (git 2.39, renames without copies) on the staged side: new
+        path → old path, or why it cannot be replayed exactly here. In git's order: exact
+        renames (same object id; modes equal unless both are regular files; per destination
+        the first unused source in path order, one with the same base name first), then pairs
+        of the only source and the only destination with one base name scoring at least 75%,
+        then every remaining regular pair by score (the best 4 sources per destination,
+        sorted by score, a same-base-name pair first, each source used once), 50% at least."""
+        gone = sorted((p for p, (x, _) in codes.items() if x == "D"), key=_git_order)
+        new = sorted((p for p, (x, _) in codes.items() if x == "A"), key=_git_order)
+        if not gone or not new or self.head_tree is None:
             return {}
-        old_shas: dict[str, str] = {}
-        for path, found in sorted(self._head_entries(deleted).items()):
-            if found[0] != S_IFGITLINK:
-                old_shas.setdefault(found[1], path)
+        old = self._head_entries(gone)
+        sources = [(p, *old[p]) for p in gone if p in old]
+        dests = [(p, tracked[p].mode, tracked[p].sha) for p in new if p in tracked]
+        return self._diffcore_rename(sources, dests, {})
+
+    def _worktree_renames(self, codes: dict[str, list[str]],
+                          tracked: dict[str, IndexEntry]) -> dict[str, str] | str:
+        """The work tree's side of git status: a file deleted from the work tree (its index
+        blob) paired with an intent-to-add file (its content in the work tree), by the same
+        diffcore-rename. Refused where the content git compares may differ from the bytes
+        (end-of-line or other attribute filters) or where an index-side change is involved."""
+        gone = sorted((p for p, (x, y) in codes.items() if y == "D" and p in tracked
+                       and tracked[p].mode != S_IFGITLINK), key=_git_order)
+        new = sorted((p for p, (_, y) in codes.items() if y == "A"), key=_git_order)
+        if not gone or not new:
+            return {}
+        if any(codes[p][0] != " " for p in (*gone, *new)):
+            return "a file both staged and renamed in the work tree"
+        if self.autocrlf != "false" or self._attributes_present(tracked):
+            return "intent-to-add files under end-of-line or attribute rules"
+        blobs: dict[str, bytes] = {}
+        dests = []
+        for path in new:
+            full = os.path.join(self.worktree, path)
+            try:
+                st = os.lstat(full)
+                if stat.S_ISLNK(st.st_mode):
+                    data, mode = os.fsencode(os.readlink(full)), S_IFLNK
+                else:
+                    data = _read_regular(full)
+                    mode = 0o100755 if self.file_mode and st.st_mode & 0o100 else 0o100644
+            except OSError:
+                return f"{quote_path(path)} cannot be read"
+            if not self.file_mode:
+                mode = tracked[path].mode if _regular(tracked[path].mode) else 0o100644
+            sha = blob_sha(data)
+            blobs[sha] = data
+            dests.append((path, mode, sha))
+        sources = [(p, tracked[p].mode, tracked[p].sha) for p in gone]
+        return self._diffcore_rename(sources, dests, blobs)
+
+    def _attributes_present(self, tracked: dict[str, IndexEntry]) -> bool:
+        """Any attributes file git would read (then filters may change what it compares)."""
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".config")
+        return any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in tracked) \
+            or os.path.lexists(os.path.join(self.worktree, ".gitattributes")) \
+            or os.path.lexists(os.path.join(self.repo.commondir, "info", "attributes")) \
+            or self.repo.config_get("core", "attributesfile") is not None \
+            or os.path.lexists(os.path.join(xdg, "git", "attributes"))
+
+    def _diffcore_rename(self, sources: list[tuple[str, int, str]],
+                         dests: list[tuple[str, int, str]], blobs: dict[str, bytes]
+                         ) -> dict[str, str] | str:
+        """diffcore-rename on (path, mode, blob id) sources and destinations, in path order:
+        new path → old path, or why not exactly."""
         renames: dict[str, str] = {}
-        for path in sorted(added):
-            e = tracked.get(path)
-            if e is not None and e.sha in old_shas and e.mode != S_IFGITLINK:
-                old = old_shas.pop(e.sha)
-                renames[path] = old
-                codes.pop(old, None)
+        used: set[str] = set()
+        by_sha: dict[str, list[tuple[str, int]]] = {}
+        for path, mode, sha in sources:
+            by_sha.setdefault(sha, []).append((path, mode))
+        for path, mode, sha in dests:
+            best, best_score = None, -1
+            for src_path, src_mode in by_sha.get(sha, ()):
+                regular = _regular(src_mode) and _regular(mode)
+                if src_path in used or (not regular and src_mode != mode):
+                    continue
+                rank = 1 + _basename_same(src_path, path)
+                if rank > best_score:
+                    best, best_score = src_path, rank
+                    if rank == 2:
+                        break
+            if best is not None:
+                renames[path] = best
+                used.add(best)
+        sources = [s for s in sources if s[0] not in used]
+        dests = [d for d in dests if d[0] not in renames]
+        if not sources or not dests:
+            return renames
+        if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
+            return f"{len(sources)} deleted and {len(dests)} added files to compare"
+        cache: dict[tuple[str, bool], dict[int, int]] = {}
+
+        def similar(src: tuple[str, int, str], dst: tuple[str, int, str]) -> int:
+            if not (_regular(src[1]) and _regular(dst[1])):
+                return 0
+            for sha in (src[2], dst[2]):
+                if sha not in blobs:
+                    blobs[sha] = self.repo.read_object(sha)[1]
+            found = similarity(blobs[src[2]], blobs[dst[2]], cache, (src[2], dst[2]))
+            if found is None:
+                raise _Unknown(f"{quote_path(src[0])} and {quote_path(dst[0])}")
+            return found
+
+        try:
+            # find_basename_matches: a base name only one source and one destination have
+            src_base: dict[str, int] = {}
+            for i, (path, _, _) in enumerate(sources):
+                base = path.rpartition("/")[2]
+                src_base[base] = -1 if base in src_base else i
+            dst_base: dict[str, int] = {}
+            for i, (path, _, _) in enumerate(dests):
+                base = path.rpartition("/")[2]
+                dst_base[base] = -1 if base in dst_base else i
+            for i, (path, _, _) in enumerate(sources):
+                base = path.rpartition("/")[2]
+                j = dst_base.get(base, -1)
+                if src_base[base] == -1 or j == -1 or dests[j][0] in renames:
+                    continue
+                if similar(sources[i], dests[j]) >= _MIN_BASENAME_SCORE:
+                    renames[dests[j][0]] = path
+                    used.add(path)
+            sources = [s for s in sources if s[0] not in used]
+            dests = [d for d in dests if d[0] not in renames]
+            if not sources or not dests:
+                return renames
+            # the matrix: each destination's best candidates, then all of them by score
+            matrix: list[tuple[int, int, int, int]] = []  # (score, same base, dst, src)
+            for di, dst in enumerate(dests):
+                top: list[tuple[int, int, int, int]] = []
+                for si, src in enumerate(sources):
+                    entry = (similar(src, dst), _basename_same(src[0], dst[0]), di, si)
+                    if len(top) < _CANDIDATES_PER_DST:
+                        top.append(entry)
+                        continue
+                    worst = 0
+                    for k in range(1, _CANDIDATES_PER_DST):
+                        if _worse(top[k], top[worst]):
+                            worst = k
+                    if _worse(top[worst], entry):
+                        top[worst] = entry
+                matrix += top
+        except _Unknown as e:
+            return f"{e} might be similar"
+        matrix.sort(key=lambda m: (-m[0], -m[1]))  # (stable, as git's STABLE_QSORT)
+        for found_score, _, di, si in matrix:
+            if found_score < _MIN_RENAME_SCORE:
+                break
+            if dests[di][0] in renames or sources[si][0] in used:
+                continue
+            renames[dests[di][0]] = sources[si][0]
+            used.add(sources[si][0])
         return renames
 
     def _lookup(self, tree: str, text: str) -> tuple[int, str] | None:
@@ -930,9 +1020,32 @@ class StatusComputer:
 
 _MAX_SCORE = 60000
 _MIN_RENAME_SCORE = 30000  # git's DEFAULT_RENAME_SCORE: 50%
+_MIN_BASENAME_SCORE = 45000  # halfway from it to 100% (GIT_BASENAME_FACTOR's default)
+_CANDIDATES_PER_DST = 4  # NUM_CANDIDATE_PER_DST
 _MAX_RENAME_PAIRS = 10000  # (beyond this, no scoring here: refused)
 _MAX_SCORED_SIZE = 1 << 20
 _HASHBASE = 107927
+
+
+class _Unknown(Exception):
+    """A similarity score this reader cannot be sure of."""
+
+
+def _regular(mode: int) -> bool:
+    return mode in (0o100644, 0o100755)
+
+
+def _basename_same(src: str, dst: str) -> int:
+    """git's ``basename_same``: 1 when both paths end in the same file name."""
+    return int(src.rpartition("/")[2] == dst.rpartition("/")[2])
+
+
+def _worse(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """git's ``score_compare(a, b) > 0``: ``a`` sorts after ``b`` (a lower score, or the
+    same score without the same base name when ``b`` has it)."""
+    if a[0] == b[0]:
+        return b[1] > a[1]
+    return b[0] > a[0]
 
 
 def _span_counts(data: bytes, skip_cr: bool) -> dict[int, int]:

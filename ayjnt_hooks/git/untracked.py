@@ -22,6 +22,8 @@ import stat
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .ignore import IgnoreRules
     from .repo import Repo
 
@@ -136,6 +138,8 @@ class UntrackedNames:
         self.ignorecase = repo.config_bool("core", "ignorecase", False)
         # core.ignoreCase: index paths (and their folders) folded, for git's icase lookups
         self.folded_index = folded_index
+        # the blob of a skip-worktree index entry by path (set by the status computation)
+        self.skip_worktree_blob: Callable[[str], bytes | None] | None = None
         self._ignores: IgnoreRules | None = None
 
     @property
@@ -148,7 +152,7 @@ class UntrackedNames:
                 self.worktree,
                 (os.path.join(self.repo.commondir, "info", "exclude"),
                  user_excludes_file(self.repo.config)),
-                self.ignorecase)
+                self.ignorecase, self.skip_worktree_blob)
         return self._ignores
 
     def _ignored(self, rel: str, is_dir: bool) -> bool:

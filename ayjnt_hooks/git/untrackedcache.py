@@ -185,12 +185,14 @@ def file_oid(path: str, nofollow: bool, from_index: Callable[[str, bytes | None]
 
 def stale_folder(uc: UntrackedCache, worktree: str, index_mtime_ns: int, trust_ctime: bool,
                  check_stat: bool, global_oids: tuple[bytes, bytes],
-                 gitignore_oid: Callable[[str], bytes],
+                 gitignore_oids: Callable[[str], set[bytes]],
                  listed_now: Callable[[str, bool], set[str] | bool]) -> str | None:
     """The first folder whose record git would trust although it no longer says what the
     folder holds; None when git's answer from this cache is the fresh one.
 
-    ``gitignore_oid(folder)``: the blob id of the folder's .gitignore now (null: none);
+    ``gitignore_oids(folder)``: the blob ids git may record for the folder's .gitignore now
+    (null: none; more than one where git's choice depends on its in-memory refresh — any of
+    them keeps the record, so more records are compared, never fewer);
     ``listed_now(folder, check_only)``: the untracked names git would record for it now (a
     "check only" record: whether it would list anything at all)."""
     if (uc.info_exclude_oid, uc.excludes_file_oid) != global_oids:
@@ -204,7 +206,8 @@ def stale_folder(uc: UntrackedCache, worktree: str, index_mtime_ns: int, trust_c
             d.stat_data, os.path.join(worktree, d.path) if d.path else worktree, index_sec,
             trust_ctime, check_stat)
         # prep_exclude reads the .gitignore unless the record is trusted and had none
-        if (not trusted or d.exclude_oid != _NULL) and gitignore_oid(d.path) != d.exclude_oid:
+        if (not trusted or d.exclude_oid != _NULL) \
+                and d.exclude_oid not in gitignore_oids(d.path):
             invalid_below.append(d.path)
             continue
         if not trusted:

@@ -108,8 +108,8 @@ def random_step(rng: random.Random) -> str:
     if kind == 6:
         return (f"mkdir -p $(dirname {new}) && rm -rf {new} && "
                 f"ln -s {rng.choice(['a.txt', 'lib1', 'nowhere'])} {new}")
-    if kind == 7:
-        return f"mkdir -p $(dirname {new}) && mv {f} {new}"
+    if kind == 7:  # (never a FIFO onto a .gitignore: git would block reading it)
+        return f"mkdir -p $(dirname {new}) && test ! -p {f} && mv {f} {new}"
     if kind == 8:
         return f"git add -A {rng.choice(['.', f, _q(d or '.')])} 2>/dev/null"
     if kind == 9:
@@ -167,7 +167,7 @@ def random_step(rng: random.Random) -> str:
         moved = _q(f.strip(chr(39)) + ".moved")
         return f"git mv {f} {moved} && {edit.format(m=moved)} && git add {moved}"
     if kind == 29:  # deleted, and its content intent-to-add under another name
-        return f"mkdir -p $(dirname {new}) && mv {f} {new} && git add -N {new}"
+        return f"mkdir -p $(dirname {new}) && test ! -p {f} && mv {f} {new} && git add -N {new}"
     key = rng.choice(sorted(CONFIG))
     value = rng.choice(CONFIG[key])
     if rng.random() < 0.2:
@@ -187,10 +187,14 @@ def _run(cwd: Path, script: str) -> None:
 
 
 def git_answer(cwd: Path) -> list[str] | None:
-    """git's porcelain lines, or None when git refuses (exit 128)."""
+    """git's porcelain lines, or None when git refuses (exit 128) — or blocks: a FIFO moved
+    onto a ``.gitignore`` by a rename step makes git wait forever for a writer."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True,
-                          env=env, stdin=subprocess.DEVNULL)
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True,
+                              env=env, stdin=subprocess.DEVNULL, timeout=20)
+    except subprocess.TimeoutExpired:
+        return None
     if proc.returncode != 0:
         return None
     return proc.stdout.decode("utf-8", "surrogateescape").splitlines()

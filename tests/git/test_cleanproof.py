@@ -165,15 +165,21 @@ BINARY = "printf 'P\\r\\n\\0x\\r\\n' > img.bin && git add img.bin && git commit 
                  "printf '*.bin text\\n' > ../user-attributes && "
                  "git config core.attributesFile \"$PWD/../user-attributes\""
                  + _racy("img.bin"), False, True, id="binary-crlf-symlinked-attributes"),
+    pytest.param("printf '*.txt filter=nobody-set-up\\n' > .gitattributes && echo f > f.txt && "
+                 "git add . && git commit -qm f" + _racy("f.txt"), True, False,
+                 id="filter-without-a-driver"),
+    pytest.param("printf '*.txt filter=up\\n' > .gitattributes && echo f > f.txt && "
+                 "git add . && git commit -qm f && git config filter.up.clean 'tr a-z A-Z'"
+                 + _racy("f.txt"), False, True, id="filter-with-a-driver"),
     pytest.param("printf '* text=auto\\n' > .gitattributes && printf 'a\\r\\n' > t.txt && "
                  "git add . && git commit -qm t" + _racy("t.txt"), False, False,
                  id="text-crlf-text-auto"),  # (git: clean; not binary: the proof gives up)
 ])
 def test_racy_crlf_content(repo: Path, script: str, proven: bool,
                            git_sees_a_change: bool) -> None:
-    """Racily clean files holding CR bytes (a fresh clone's images and fonts): where git's
-    end-of-line conversion is sure to leave the content as it is, the content decides; where
-    it may convert, the proof gives up."""
+    """Racily clean files git might convert before hashing (a fresh clone's images and fonts
+    holding CR bytes, a filter attribute): where git's conversion is sure to leave the
+    content as it is, the content decides; where it may convert, the proof gives up."""
     sh(repo, script)
     theirs = git_porcelain(repo)
     assert bool(theirs) is git_sees_a_change

@@ -1,13 +1,14 @@
 """Rename detection in ``git status --porcelain`` (diffcore-rename), git as the oracle.
 
-Exact renames are printed (``R  old -> new``); where git could pair a staged deletion and a
-staged addition by similarity (git's spanhash score, 50%), a deletion with an intent-to-add file
-in the work tree, or copies (status.renames=copies), the porcelain lines are refused (exit 3)
-and the "dirty" verdict stands. Random edits around the 50% line check the score itself: when
-ours prints lines they are git's, and when ours refuses, git did pair them.
+Renames are replayed as git pairs them (exact, same base name, then by git's spanhash score),
+staged ones and, in the work tree, a deletion with an intent-to-add file; where that cannot be
+exact — copies (status.renames=copies), a score that cannot be told (CRLF text), attribute
+filters on intent-to-add content — the porcelain lines are refused (exit 3) and the "dirty"
+verdict stands. Random edits around the 50% line check the score.
 """
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -37,19 +38,31 @@ CASES: list[tuple[str, str, bool]] = [
     ("exact-and-modified", "git mv a a2 && echo z >> a2", False),
     ("unrelated-delete-and-add", "git rm -q c && seq 300 360 > e && git add e", False),
     ("delete-and-add-sizes-far-apart", "git rm -q a && echo 1 > e && git add e", False),
-    ("renamed-and-edited", "git mv b b2 && echo x >> b2 && git add b2", True),
+    ("renamed-and-edited", "git mv b b2 && echo x >> b2 && git add b2", False),
     ("renamed-and-half-rewritten", "git mv a a2 && seq 1 50 > a2 && seq 500 549 >> a2 && "
      "git add a2", False),  # (41% of the bytes: git does not pair them either)
     ("renamed-and-one-third-rewritten", "git mv a a2 && seq 1 70 > a2 && seq 500 529 >> a2 "
-     "&& git add a2", True),
+     "&& git add a2", False),
+    ("two-edited-renames-cross-scored", "mkdir x y && git mv a x/a && git mv b y/b && "
+     "echo 1 >> x/a && echo 2 >> y/b && git add x y", False),
+    ("same-base-name-preferred", "cp b b.copy && git add b.copy && git commit -qm c && "
+     "git rm -q b b.copy && mkdir n && seq 1 51 > n/b && git add n", False),
+    ("exact-symlink-vs-file-same-blob", "printf a > f && git add f && git commit -qm f && "
+     "git rm -q link f && ln -s a g && printf a > h && git add g h", False),
     ("renamed-and-mostly-rewritten", "git mv a a2 && seq 1 30 > a2 && seq 500 569 >> a2 && "
      "git add a2", False),
-    ("intent-to-add-rename", "mv a a2 && git add -N a2", True),
+    ("intent-to-add-rename", "mv a a2 && git add -N a2", False),
+    ("intent-to-add-rename-edited", "mv b b2 && echo x >> b2 && git add -N b2", False),
+    ("intent-to-add-symlink", "mv link link2 && git add -N link2", False),
+    ("intent-to-add-unrelated", "rm c && seq 900 960 > n && git add -N n", False),
+    ("intent-to-add-with-attributes", "echo '* -text' > .git/info/attributes && mv a a2 && "
+     "git add -N a2", True),
+    ("intent-to-add-and-staged-rename", "git mv b b2 && mv a a2 && git add -N a2", False),
     ("copies-setting", "git config status.renames copies && cp a a2 && echo z >> a && "
      "git add a a2", True),
     ("renames-off-edited", "git config status.renames false && git mv b b2 && echo x >> b2 "
      "&& git add b2", False),
-    ("no-trailing-newline", "git mv d d2 && printf 'x\\nz' > d2 && git add d2", True),
+    ("no-trailing-newline", "git mv d d2 && printf 'x\\nz' > d2 && git add d2", False),
     # (git's spans end at a newline: a last line without one is not counted at all)
     ("unterminated-last-line-not-counted", "printf 'ab\\ncommon tail text' > t && git add t "
      "&& git commit -qm t && git mv t t2 && printf 'zz\\ncommon tail text' > t2 && "
@@ -71,6 +84,10 @@ def test_renames_as_git(tmp_path: Path, script: str, refused: bool,
         err = capsys.readouterr().err
         assert "renames by content similarity" in err
         assert "Traceback" not in err
+        assert cli_main(("status", "--json", "--cwd", str(tmp_path))) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["clean"] is False and data["porcelain"] is None
+        assert "renames by content similarity" in data["porcelain_refused"]
     else:
         assert st.lines == theirs
 
@@ -91,8 +108,8 @@ def _edit(rng: random.Random, lines: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("seed", range(24), ids=[f"seed{s}" for s in range(24)])
 def test_similarity_score_against_git(tmp_path: Path, seed: int) -> None:
-    """A renamed file edited at random (often near git's 50% line): ours prints git's lines
-    exactly (no pairing) or refuses them where git pairs the files."""
+    """A renamed file edited at random (often near git's 50% line): ours prints git's lines,
+    paired or not."""
     rng = random.Random(seed)
     lines = [f"line {i} {rng.randrange(10**4)}" for i in range(rng.randint(2, 60))]
     (tmp_path / "old.txt").write_text("\n".join(lines) + "\n")
@@ -103,11 +120,8 @@ def test_similarity_score_against_git(tmp_path: Path, seed: int) -> None:
     sh(tmp_path, "git add -A")
     theirs = git_porcelain(tmp_path)
     st = status(discover(str(tmp_path)))
-    paired = any(line.startswith("R") for line in theirs)
-    if st.inexact is None:
-        assert st.lines == theirs
-    else:
-        assert paired, (theirs, st.shown_lines)
+    assert st.inexact is None
+    assert st.lines == theirs
 
 
 def test_score_ambiguous_crlf_is_unknown() -> None:

@@ -162,6 +162,11 @@ SCENARIOS: list[tuple[str, str, bool]] = [
      "git update-index --skip-worktree a.txt; rm a.txt; mkdir a.txt; echo 1 > a.txt/in", True),
     ("uall-file-replaced-by-ignored-dir", "git config status.showUntrackedFiles all; "
      "printf 'a.txt/\n' > .git/info/exclude; rm a.txt; mkdir a.txt; echo 1 > a.txt/in", True),
+    ("skip-worktree-gitignore-read-from-index", "printf '*.log\\n' > .gitignore; "
+     "printf 'x\\n' > dir/.gitignore; git add .gitignore dir/.gitignore; git commit -qm gi; "
+     "git update-index --skip-worktree .gitignore dir/.gitignore; rm .gitignore; "
+     "rm dir/.gitignore; ln -s nowhere dir/.gitignore; echo 1 > x.log; echo 2 > u.txt; "
+     "echo 3 > dir/x; echo 4 > dir/y", True),
     ("subdir-negation-precedence", "printf '*.log\\n' > .gitignore; mkdir s; "
      "printf '!keep.log\\n' > s/.gitignore; echo 1 > s/keep.log; echo 2 > s/drop.log", True),
 ]

@@ -24,8 +24,9 @@ git init -q -b main .
 mkdir -p lib1/sub
 echo a > lib1/m.txt
 echo b > lib1/sub/n.txt
+printf '*.o\n' > lib1/sub/.gitignore
 echo u > lib1/old-untracked
-git add lib1/m.txt lib1/sub/n.txt && git commit -qm init
+git add lib1/m.txt lib1/sub/n.txt lib1/sub/.gitignore && git commit -qm init
 touch -d '-30 seconds' lib1 lib1/sub .
 git config core.untrackedCache true
 git status --porcelain >/dev/null
@@ -42,6 +43,9 @@ STALE: list[tuple[str, str]] = [
     ("new-file", "echo n > lib1/new"),
     ("deleted-untracked", "rm lib1/old-untracked"),  # git would print a name that is gone
     ("new-folder", "mkdir lib1/nd && echo 1 > lib1/nd/f"),
+    # (a folder with a tracked .gitignore: git keeps the record by the index's id for it)
+    ("folder-with-tracked-gitignore", "s=$(stat -c %Y lib1/sub) && echo n > lib1/sub/new && "
+     "touch -d \"@$s\" lib1/sub"),
 ]
 
 
