@@ -905,6 +905,23 @@ class StatusComputer:
         sources = [(p, tracked[p].mode, tracked[p].sha) for p in gone]
         return self._diffcore_rename(sources, dests, blobs)
 
+    def _rename_limit(self) -> int:
+        """status.renameLimit, else diff.renameLimit, else git's 1000; git stops on a value
+        that is not a number."""
+        from .config import parse_int
+
+        for section in ("status", "diff"):
+            value = self.repo.config_get(section, "renamelimit")
+            if value is None:
+                continue
+            number = parse_int(value.encode("utf-8", "surrogateescape"))
+            if number is None:
+                raise AyjntError(f"{section}.renameLimit={value!r} is not a number (git stops "
+                                 f"with \"bad numeric config value\"). Fix it: git config "
+                                 f"{section}.renameLimit 1000.")
+            return number
+        return 1000
+
     def _attributes_present(self, tracked: dict[str, IndexEntry]) -> bool:
         """Any attributes file git would read (then filters may change what it compares)."""
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"),
@@ -943,8 +960,6 @@ class StatusComputer:
         dests = [d for d in dests if d[0] not in renames]
         if not sources or not dests:
             return renames
-        if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
-            return f"{len(sources)} deleted and {len(dests)} added files to compare"
         cache: dict[tuple[str, bool], dict[int, int]] = {}
 
         def similar(src: tuple[str, int, str], dst: tuple[str, int, str]) -> int:
@@ -980,6 +995,11 @@ class StatusComputer:
             dests = [d for d in dests if d[0] not in renames]
             if not sources or not dests:
                 return renames
+            limit = self._rename_limit()  # (git's too_many_rename_candidates: no matrix)
+            if limit > 0 and len(sources) * len(dests) > limit * limit:
+                return renames
+            if len(sources) * len(dests) > _MAX_RENAME_PAIRS:
+                return f"{len(sources)} deleted and {len(dests)} added files to compare"
             # the matrix: each destination's best candidates, then all of them by score
             matrix: list[tuple[int, int, int, int]] = []  # (score, same base, dst, src)
             for di, dst in enumerate(dests):

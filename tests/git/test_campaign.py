@@ -76,6 +76,7 @@ CONFIG = {
     "core.quotePath": ["true", "false"],
     "status.renames": ["true", "false", "copies"],
     "diff.renames": ["true", "false"],
+    "diff.renameLimit": ["1", "1000"],
     "diff.ignoreSubmodules": ["none", "untracked", "dirty", "all"],
     "submodule.sm.ignore": ["none", "untracked", "dirty", "all"],
 }

@@ -60,6 +60,13 @@ CASES: list[tuple[str, str, bool]] = [
     ("intent-to-add-and-staged-rename", "git mv b b2 && mv a a2 && git add -N a2", False),
     ("copies-setting", "git config status.renames copies && cp a a2 && echo z >> a && "
      "git add a a2", True),
+    ("rename-limit-1-skips-the-matrix", "git config diff.renameLimit 1 && git mv a a2 && "
+     "git mv b b2 && echo x >> a2 && echo y >> b2 && git add a2 b2", False),
+    ("status-rename-limit-wins", "git config diff.renameLimit 1 && git config "
+     "status.renameLimit 5 && git mv a a2 && git mv b b2 && echo x >> a2 && echo y >> b2 && "
+     "git add a2 b2", False),
+    ("rename-limit-1-base-names-still-paired", "git config diff.renameLimit 1 && mkdir n && "
+     "git mv a n/a && git mv b n/b && echo x >> n/a && echo y >> n/b && git add n", False),
     ("renames-off-edited", "git config status.renames false && git mv b b2 && echo x >> b2 "
      "&& git add b2", False),
     ("no-trailing-newline", "git mv d d2 && printf 'x\\nz' > d2 && git add d2", False),
