@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from array import array
     from typing import Callable
 
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # (Linux)
 NO_PARENT = 0x70000000
 OCTOPUS = 0x80000000
 FIX = ("delete it and write a fresh one: `rm .git/objects/info/commit-graph && git "
@@ -82,7 +83,10 @@ class CommitGraph:
                 with open(path, "rb") as f:
                     if not os.fstat(f.fileno()).st_size:
                         raise Corrupt("an empty file")
-                    data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                    # every page mapped at once (a walk touches rows all over the file:
+                    # one fault per page costs more than the kernel mapping them together)
+                    data = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE,
+                                     prot=mmap.PROT_READ)
             except (FileNotFoundError, NotADirectoryError):
                 return None
             graph = cls(data, path)

@@ -554,8 +554,8 @@ def branch_facts(repo: Repo, remote: str = "origin") -> BranchFacts:
         upstream_sha = repo.rev_parse(f"{remote}/{branch}")  # as `git rev-parse --verify`
         if upstream_sha is not None:
             upstream = f"{remote}/{branch}"
-            for tip in (head, upstream_sha):  # git parses (and hash-checks) both tips itself,
-                repo.commit_tree(tip)  # whatever the commit-graph holds for them
+            for tip in dict.fromkeys((head, upstream_sha)):  # git parses (and hash-checks)
+                repo.commit_tree(tip)  # each tip itself, whatever the commit-graph holds
             ahead, behind = walker.ahead_behind(head, upstream_sha)
     return BranchFacts(branch, detached, unborn, head, upstream, upstream_sha, ahead, behind,
                        walker.shallow)

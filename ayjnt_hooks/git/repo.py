@@ -340,7 +340,8 @@ class Repo:
 
     def commit_graph(self) -> CommitGraph | None:
         """The commit-graph as git would use it: none in a shallow clone, with grafts, or with
-        ``core.commitGraph`` off. Its header is checked; its checksum only by a walk."""
+        ``core.commitGraph`` off. Its header is checked; its trailing checksum, as git never
+        checks it on read, only when a walk meets a commit the graph does not hold."""
         if not self._graph_opened:
             self._graph_opened = True
             if not (os.path.exists(os.path.join(self.commondir, "shallow"))
