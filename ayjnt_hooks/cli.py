@@ -241,7 +241,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
     cwd: str = args.cwd
     if args.action == "show":
-        return guarded(lambda: ledger.cmd_show(cwd, args.json), json_mode=args.json)
+        return guarded(lambda: ledger.cmd_show(cwd, args.json, args.env), json_mode=args.json)
     if args.action == "init":
         return guarded(lambda: ledger.cmd_init(cwd, args.env or "default", args.commit))
     if not args.env:

@@ -30,6 +30,8 @@ from .errors import AyjntError
 from .report import ERROR, WARNING, Finding, paint
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .engine.scan import Manifest
     from .git.repo import Repo
 
@@ -457,11 +459,12 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
     """Entry for ``ayjnt-hooks check-migrations|check-lockfile|check`` (``which``: migrations,
     lockfile or both) on the snapshot ``stage`` names."""
     target = resolve_target(stage, cwd)
-    results: list[tuple[Finding, str]] = []
-    if which in (MIGRATIONS, BOTH):
-        results += check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions,
-                                    hook_id="ayjnt" if which == BOTH else "ayjnt-migrations")
-    if which in (LOCKFILE, BOTH):
+
+    def migrations() -> list[tuple[Finding, str]]:
+        return check_migrations(target, cwd, fix=fix, fix_deletions=fix_deletions,
+                                hook_id="ayjnt" if which == BOTH else "ayjnt-migrations")
+
+    def lockfile() -> list[tuple[Finding, str]]:
         from_ref = os.environ.get("PRE_COMMIT_FROM_REF") if stage == PRE_PUSH else None
         if from_ref == ZERO:
             from_ref = None
@@ -473,9 +476,12 @@ def run_checks(which: str, stage: str, cwd: str, *, fix: bool = False,
             remote = os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
             branch = os.environ["PRE_COMMIT_REMOTE_BRANCH"].removeprefix("refs/heads/")
             new_branch = target.repo.ref_sha(f"refs/remotes/{remote}/{branch}") is None
-        results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
-                                  remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
-                                  remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+        return check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                              remote=os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin",
+                              remote_branch=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"))
+
+    results = (both_checks(migrations, lockfile) if which == BOTH
+               else migrations() if which == MIGRATIONS else lockfile())
     if stage == PRE_COMMIT and target.repo is not None and target.repo.worktree:
         results += _wiring_warnings(target.repo.worktree, target.project)
     return report(results, stage, [target.description], json_mode)
@@ -590,11 +596,19 @@ def check_pushed_refs(cwd: str, lines: list[PushLine], remote: str, which: str =
                               f"tip {remote_sha[:7]} is not in this clone", [],
                               f"git fetch {remote}, then push again", WARNING)
                 results.append((Finding(WARNING, "remote-unknown", text), text))
-        if which in (MIGRATIONS, BOTH):
-            results += check_migrations(target, cwd)
-        if which in (LOCKFILE, BOTH):
-            results += check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
-                                      remote=remote, remote_branch=remote_ref)
+        def lockfile(target: Target = target, from_ref: str | None = from_ref,
+                     new_branch: bool = new_branch, remote_ref: str = remote_ref
+                     ) -> list[tuple[Finding, str]]:
+            return check_lockfile(target, from_ref=from_ref, new_branch=new_branch,
+                                  remote=remote, remote_branch=remote_ref)
+
+        def migrations(target: Target = target) -> list[tuple[Finding, str]]:
+            return check_migrations(target, cwd)
+
+        if which == BOTH:
+            results += both_checks(migrations, lockfile)
+        else:
+            results += migrations() if which == MIGRATIONS else lockfile()
     return results, checked
 
 
@@ -685,6 +699,22 @@ def _pre_push_line(cwd: str) -> str:
 
 def exit_code(results: list[tuple[Finding, str]]) -> int:
     return 1 if any(f.severity == ERROR for f, _ in results) else 0
+
+
+def both_checks(migrations: Callable[[], list[tuple[Finding, str]]],
+                lockfile: Callable[[], list[tuple[Finding, str]]]
+                ) -> list[tuple[Finding, str]]:
+    """Both checks on one snapshot. A lockfile the migrations check cannot read (conflict
+    markers, bad JSON) is the lockfile check's failure, with its fix (exit 1, as
+    ``check-lockfile`` says); anything else it cannot check stays "could not check"."""
+    try:
+        first = migrations()
+    except AyjntError:
+        second = lockfile()
+        if exit_code(second):
+            return second
+        raise
+    return first + lockfile()
 
 
 def emit(results: list[tuple[Finding, str]]) -> int:

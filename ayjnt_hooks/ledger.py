@@ -284,10 +284,13 @@ class DeployGuard:
             self._loud("ledger-overridden", f"{OVERRIDE}: deploying anyway although {problem}")
             return
         commit = record.get("Commit", "none")
-        raise Refused(problem + f"\nUpdate your checkout (git pull; the deployed commit is "
-                      f"{commit[:7]}), keep the live entries, re-run `ayjnt build`, commit, "
-                      f"push and deploy again. {OVERRIDE} deploys anyway (dangerous).",
-                      "ledger-diverged", "git pull")
+        # the deployed commit, not `git pull`: on a feature branch a pull brings nothing in
+        update = (f"git fetch origin && git merge {commit[:7]}" if commit != "none"
+                  else "git pull")
+        raise Refused(problem + f"\nBring the deployed commit in ({update}; "
+                      "`ayjnt-hooks rebase-lockfile` resolves a lockfile conflict, keeping "
+                      "the live entries), re-run `ayjnt build`, commit, push and deploy again. "
+                      f"{OVERRIDE} deploys anyway (dangerous).", "ledger-diverged", update)
 
     def _record(self, kind: str, subject: str, extra: dict[str, str]) -> Built:
         from .git.ledger import build_record, identity
@@ -404,10 +407,13 @@ def _remote(cwd: str) -> tuple[Repo, Remote]:
     return repo, Remote(repo)
 
 
-def cmd_show(cwd: str, json_mode: bool) -> int:
+def cmd_show(cwd: str, json_mode: bool, only: str | None = None) -> int:
+    """Each environment's live record and lease (``only``: that environment alone)."""
     _, remote = _remote(cwd)
     state = remote.read()
     envs = sorted(set(state.deployed) | set(state.leases))
+    if only is not None:
+        envs = [env for env in envs if env == only]
     if json_mode:
         from .report import emit_json
 
@@ -417,8 +423,8 @@ def cmd_show(cwd: str, json_mode: bool) -> int:
             for env in envs}}, [])
         return EXIT_OK
     if not envs:
-        _out(f"no deploy ledger on {state.url}. Enable it: ayjnt-hooks ledger init "
-             "[--env <name>]")
+        _out(f"no deploy ledger{f' for environment {only}' if only else ''} on {state.url}. "
+             f"Enable it: ayjnt-hooks ledger init {f'--env {only}' if only else '[--env <name>]'}")
         return EXIT_OK
     for env in envs:
         live = state.deployed.get(env)

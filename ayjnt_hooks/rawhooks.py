@@ -16,6 +16,7 @@ from .errors import AyjntError
 from .hooks import (
     PRE_COMMIT,
     PRE_PUSH,
+    both_checks,
     check_lockfile,
     check_migrations,
     check_pushed_refs,
@@ -199,7 +200,8 @@ def hook_impl(hook: str, cwd: str, argv: Sequence[str]) -> int:
         return code
     if hook == PRE_COMMIT:
         target = resolve_target(PRE_COMMIT, cwd)
-        return emit(check_migrations(target, cwd) + check_lockfile(target))
+        return emit(both_checks(lambda: check_migrations(target, cwd),
+                                lambda: check_lockfile(target)))
     lines, _ = parse_push_lines(stdin or b"")
     results, _ = check_pushed_refs(cwd, lines, argv[0] if argv else "origin")
     return emit(results)

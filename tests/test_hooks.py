@@ -400,8 +400,15 @@ def test_broken_staged_lockfile_fix_really_restores_it(
     assert main(("check", "--stage", "pre-commit")) == 0
 
 
+@pytest.mark.parametrize("argv", [
+    pytest.param(("check-lockfile", "--stage", "pre-commit"), id="check-lockfile"),
+    pytest.param(("check", "--stage", "pre-commit"), id="check"),
+    pytest.param(("pre-commit",), id="manager-pre-commit"),
+    pytest.param(("hook-impl", "pre-commit"), id="raw-hook"),
+])
 def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               argv: tuple[str, ...]) -> None:
     """Two branches each appended v2; the merge leaves markers, a careless `git add` stages
     them. The printed fix, run as printed, gives a sound lockfile
     that keeps the remote's history (before: `git checkout --theirs … (the branch you merged
@@ -420,7 +427,9 @@ def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.Ca
     sh(proj, "git add -A && git commit -qm beta && git fetch -q origin")
     assert sh(proj, "git merge -q origin/main", check=False).returncode != 0
     sh(proj, "git add -A")
-    code, out = run(capsys, "check-lockfile", "--stage", "pre-commit")
+    # every command that runs the lockfile check says the same (before: `check` and the
+    # pre-commit commands stopped at "not valid JSON", exit 3, with a checkout fix)
+    code, out = run(capsys, *argv)
     assert code == 1 and "merge-conflict markers" in out
     fix = re.search(r"fix: (ayjnt-hooks rebase-lockfile) \(keeps the remote's entries, "
                     r"renumbers this branch's after them\), then (git add "

@@ -121,6 +121,23 @@ def origin_records(proj: Path) -> str:
 # --- init, show, deploy records ---
 
 
+@pytest.mark.parametrize("transport", ["file"], indirect=True)
+def test_show_one_environment(proj: Path, env: Path, capfd: pytest.CaptureFixture[str]
+                              ) -> None:
+    for name in ("production", "staging"):
+        assert ledger(capfd, "init", "--cwd", str(proj), "--env", name)[0] == 0
+    code, out, err = ledger(capfd, "show", "--cwd", str(proj), "--env", "staging", "--json")
+    assert code == 0, err
+    assert list(json.loads(out)["environments"]) == ["staging"]
+    code, out, err = ledger(capfd, "show", "--cwd", str(proj), "--env", "staging")
+    assert out.startswith("staging: ") and "production" not in out
+    code, out, err = ledger(capfd, "show", "--cwd", str(proj), "--env", "qa")
+    assert code == 0 and "no deploy ledger for environment qa on" in out
+    assert "ayjnt-hooks ledger init --env qa" in out
+
+
+
+
 def test_init_show_and_a_recorded_deploy(proj: Path, env: Path, transport: str,
                                          capfd: pytest.CaptureFixture[str]) -> None:
     code, out, err = ledger(capfd, "show", "--cwd", str(proj))
@@ -265,6 +282,37 @@ def test_stale_checkout_refused_even_with_force(proj: Path, env: Path,
     assert code == 0, err
     assert "--override-ledger: deploying anyway although the lockfile being deployed" in err
     assert fields(proj, DEPLOYED + "default")["Forced"] == "yes"
+
+
+@pytest.mark.parametrize("transport", ["file"], indirect=True)
+def test_the_refusals_update_command_works_as_printed(proj: Path, env: Path,
+                                                      capfd: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    """Refused for a lockfile that lacks the live entry: the printed command brings in the
+    deployed commit (before: `git pull`, which on a branch brings nothing), then
+    rebase-lockfile, build, commit, push, and the deploy goes through."""
+    import re
+
+    assert ledger(capfd, "init", "--cwd", str(proj))[0] == 0
+    deploy_from_other_clone(proj, capfd)
+    sh(proj, "git checkout -qb feature")  # a pushed feature branch: `git pull` is no help
+    write_files(proj, {"agents/billing/agent.ts": agent("BillingAgent")})
+    prebuild(proj)
+    sh(proj, "git add -A && git commit -qm billing && git push -q -u origin feature")
+    code, _, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 1
+    update = re.search(r"Bring the deployed commit in \((git fetch origin && git merge "
+                       r"[0-9a-f]{7});", err)
+    assert update, err
+    assert sh(proj, update.group(1), check=False).returncode != 0  # both added a v2: conflict
+    assert cli.main(("rebase-lockfile", "--cwd", str(proj))) == 0
+    sh(proj, "git add .ayjnt/migrations.json && git commit -q --no-edit")
+    prebuild(proj)
+    sh(proj, "git add -A && git diff --cached --quiet || git commit -qm build; "
+             "git push -q origin feature")
+    code, _, err = deploy(capfd, "--cwd", str(proj))
+    assert code == 0, err
+    assert fields(proj, DEPLOYED + "default")["Tag"] == "v3"
 
 
 # --- wrangler fails, a deploy is killed ---
