@@ -199,7 +199,7 @@ def merge(base_path: str, ours_path: str, theirs_path: str, pathname: str) -> in
         _say(f"ayjnt-lockfile merge driver: left {pathname} conflicted")
         for w in why:
             _say(f"  {w}")
-        _say(f"  fix: resolve the agents/ conflicts, then run `{rerun}`")
+        _say(f"  fix: run `{rerun}` (after resolving any other conflicted files)")
         return 1
 
     try:

@@ -330,7 +330,8 @@ def test_rename_kept_over_a_delete(tmp_path: Path) -> None:
     assert proc.returncode != 0
     err = proc.stderr.decode()
     assert "ayjnt-lockfile merge driver: left .ayjnt/migrations.json conflicted" in err
-    assert "fix: resolve the agents/ conflicts, then run `ayjnt-hooks rebase-lockfile`" in err
+    assert ("fix: run `ayjnt-hooks rebase-lockfile` (after resolving any other conflicted "
+            "files)") in err
     assert b"<<<<<<< ours" in (w.work / LOCK).read_bytes()  # git's own conflict, via merge-file
     w.git("add", "agents/chat/agent.ts")  # keep TalkAgent
     code, out = run_cli("rebase-lockfile", "--cwd", str(w.work))
