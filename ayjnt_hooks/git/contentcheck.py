@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import stat
 
+from .files import read_all
 from .trees import blob_sha
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
@@ -301,12 +302,7 @@ def _read_regular_nofollow(path: bytes, dir_fd: int | None) -> bytes | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        chunks: list[bytes] = []
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+        return read_all(fd)
     finally:
         os.close(fd)
 
@@ -317,11 +313,6 @@ def _read(path: bytes, dir_fd: int | None) -> bytes:
     except (FileNotFoundError, NotADirectoryError):
         return b""
     try:
-        chunks: list[bytes] = []
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+        return read_all(fd)
     finally:
         os.close(fd)

@@ -30,14 +30,19 @@ def read_regular(path: str) -> bytes | None:
             from .damage import Corrupt
 
             raise Corrupt("not a regular file")
-        chunks: list[bytes] = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+        return read_all(fd, 1 << 20)
     finally:
         os.close(fd)
+
+
+def read_all(fd: int, step: int = 1 << 16) -> bytes:
+    """Everything left in an open file, ``step`` bytes a read."""
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, step)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def read_shallow(commondir: str) -> set[str]:
