@@ -175,10 +175,26 @@ def no_bun_hint(target: Target, hook_id: str = "ayjnt-migrations") -> str:
     command always does; ``args: [--fix]`` only under the pre-commit framework's commit stage,
     on the hook id that is running (``ayjnt`` runs ``ayjnt-hooks check``)."""
     cwd = f" --cwd {target.project}" if target.project else ""
-    manual = f"`ayjnt-hooks check-migrations --stage manual --fix{cwd}` writes it"
+    manual = f"`{_own_command()} check-migrations --stage manual --fix{cwd}` writes it"
     if target.stage == PRE_COMMIT and os.environ.get("PRE_COMMIT") == "1":
         return f"add `args: [--fix]` to the {hook_id} hook, or {manual}"
     return manual
+
+
+def _own_command() -> str:
+    """A command for ``ayjnt-hooks`` that runs when pasted into the user's shell: the plain name
+    where it is on PATH, else its absolute path. pre-commit and prek install it in their own
+    environment and put that on PATH for the hook only, so under them it is the path."""
+    import shlex
+    import shutil
+
+    found = shutil.which("ayjnt-hooks")
+    if found is not None and os.environ.get("PRE_COMMIT") != "1":
+        return "ayjnt-hooks"
+    own = os.path.join(os.path.dirname(sys.executable), "ayjnt-hooks")
+    if os.access(own, os.X_OK):
+        return shlex.quote(own)
+    return f"{shlex.quote(sys.executable)} -m ayjnt_hooks"
 
 
 def _lockfile_on_disk_has_fix(cwd: str, manifest: Manifest, target: Target) -> bool:

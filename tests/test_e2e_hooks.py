@@ -145,7 +145,10 @@ def test_no_bun_hint_works_where_shown(consumer: Consumer) -> None:
     assert_blocked(proc, "no Bun?")
     out = proc.stdout + proc.stderr
     assert ("args: [--fix]" in out) == (consumer.kind == "pre-commit"), out
-    command = run_hint(consumer, out, r"`(ayjnt-hooks check-migrations --stage manual --fix)`")
+    # under pre-commit/prek, ayjnt-hooks lives in their environment: the hint gives its path
+    command = run_hint(consumer, out,
+                       r"`(\S*ayjnt-hooks check-migrations --stage manual --fix)`")
+    assert command.startswith("/") == (consumer.kind in ("pre-commit", "prek")), command
     assert "SupportAgent" in (consumer.proj / ".ayjnt/migrations.json").read_text(), command
     consumer.sh("git add .ayjnt/migrations.json")
     assert_allowed(consumer.commit("add with the fix"))
@@ -260,7 +263,7 @@ def test_monorepo_subfolder(tmp_path: Path, hooks_repo: tuple[Path, str],
         proc = c.commit("add")
         assert_blocked(proc, "git add apps/chat/.ayjnt/migrations.json")
         run_hint(c, proc.stdout + proc.stderr,
-                 r"`(ayjnt-hooks check-migrations --stage manual --fix --cwd apps/chat)`")
+                 r"`(\S*ayjnt-hooks check-migrations --stage manual --fix --cwd apps/chat)`")
         c.sh("git add apps/chat/.ayjnt/migrations.json")
         assert_allowed(c.commit("add with the fix"))
 

@@ -442,6 +442,39 @@ def test_conflict_markers_fix_works_as_printed(tmp_path: Path, capsys: pytest.Ca
     assert lock["migrations"][1]["new_sqlite_classes"] == ["AlphaAgent"]  # the remote's v2
 
 
+def test_no_bun_hint_runs_as_pasted_when_ayjnt_hooks_is_not_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """pre-commit installs ayjnt-hooks in its own environment, not on the user's PATH: the
+    manual alternative then names it by its path (before: `ayjnt-hooks …`, not found)."""
+    import re
+    import shlex
+
+    proj = make_repo(tmp_path)
+    monkeypatch.chdir(proj)
+    write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+    sh(proj, "git add -A")
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(proj / ".git" / "index"))
+    git_dir = os.path.dirname(subprocess.run(["sh", "-c", "command -v git"], text=True,
+                                             capture_output=True, check=True).stdout.strip())
+    monkeypatch.setenv("PATH", f"{git_dir}:/usr/bin:/bin")
+    import shutil
+    assert shutil.which("ayjnt-hooks") is None
+    code, out = run(capsys, "check")
+    assert code == 1
+    hint = re.search(r"or `([^`]+)` writes it", out)
+    assert hint, out
+    own = os.path.join(os.path.dirname(sys.executable), "ayjnt-hooks")
+    assert hint.group(1).startswith(f"{shlex.quote(own)} check-migrations "), out
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    assert subprocess.run(shlex.split(hint.group(1)), cwd=proj, env=env).returncode == 0
+    sh(proj, "git add .ayjnt/migrations.json")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(proj / ".git" / "index"))
+    assert run(capsys, "check") == (0, "")
+
+
 @pytest.mark.parametrize(("command", "hook_id"), [
     pytest.param("check", "ayjnt", id="hook-ayjnt"),
     pytest.param("check-migrations", "ayjnt-migrations", id="hook-ayjnt-migrations"),
