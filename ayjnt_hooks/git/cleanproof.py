@@ -325,18 +325,9 @@ class _TreeBuilder:
 def _sha1_constructor(count: int) -> Callable[[bytes], Any]:
     """hashlib's OpenSSL SHA-1 for a large index (ten times faster than ``_sha1``, worth its
     import), ``_sha1`` for a small one."""
-    if count < OPENSSL_MIN_ENTRIES:
-        try:
-            from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+    from .hashing import builtin_sha1, openssl_sha1
 
-            return sha1  # type: ignore[no-any-return, unused-ignore]
-        except ImportError:  # pragma: no cover - a Python built without the _sha1 module
-            pass
-    try:  # (OpenSSL's, without the rest of hashlib)
-        from _hashlib import openssl_sha1
-    except ImportError:  # pragma: no cover - a Python built without OpenSSL
-        from hashlib import sha1 as openssl_sha1
-    return openssl_sha1  # type: ignore[no-any-return, unused-ignore]
+    return builtin_sha1() if count < OPENSSL_MIN_ENTRIES else openssl_sha1()
 
 
 def _nothing_staged(repo: Repo, settings: StatusSettings, data: bytes, entries_end: int,

@@ -27,6 +27,7 @@ import zlib
 
 from .damage import Corrupt, MissingObject, object_missing, reading
 from .files import is_hex_oid, read_regular
+from .hashing import builtin_sha1, openssl_sha1
 from .varint import offset_varint
 
 _TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -46,20 +47,12 @@ def sha1(data: bytes) -> bytes:
     on every run); large ones with it (OpenSSL hashes ten times faster than ``_sha1``)."""
     if len(data) >= _LARGE:
         return sha1_large(data)
-    try:
-        from _sha1 import sha1 as new  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # pragma: no cover - a Python built without the _sha1 module
-        from hashlib import sha1 as new
-    digest: bytes = new(data).digest()
+    digest: bytes = builtin_sha1()(data).digest()
     return digest
 
 
 def sha1_large(data: bytes | memoryview) -> bytes:
-    try:  # (OpenSSL's, without the rest of hashlib)
-        from _hashlib import openssl_sha1 as new
-    except ImportError:  # pragma: no cover - a Python built without OpenSSL
-        from hashlib import sha1 as new
-    digest: bytes = new(data).digest()
+    digest: bytes = openssl_sha1()(data).digest()
     return digest
 
 

@@ -1,6 +1,8 @@
 """Tree objects and entry modes: parse a tree, compute blob and tree ids as git does."""
 from __future__ import annotations
 
+from .hashing import builtin_sha1, openssl_sha1
+
 S_IFGITLINK = 0o160000
 S_IFLNK = 0o120000
 S_IFDIR = 0o040000
@@ -18,15 +20,9 @@ def object_sha(data: bytes) -> str:
     """SHA-1 of a whole object (header included), without ``import hashlib``."""
     if len(data) < _SMALL and _small_hashed[0] < _SMALL_BUDGET:
         _small_hashed[0] += len(data)
-        try:
-            from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:  # pragma: no cover - a Python built without the _sha1 module
-            from hashlib import sha1
+        sha1 = builtin_sha1()
     else:
-        try:  # (OpenSSL's, without the rest of hashlib)
-            from _hashlib import openssl_sha1 as sha1
-        except ImportError:  # pragma: no cover - a Python built without OpenSSL
-            from hashlib import sha1
+        sha1 = openssl_sha1()
     digest: str = sha1(data).hexdigest()
     return digest
 
