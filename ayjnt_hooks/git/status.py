@@ -704,7 +704,7 @@ class StatusComputer:
             if e is None:
                 return None
             if e.skip_worktree or (data is not None and (
-                    e.assume_valid or ucache.blob_id(data).hex() == e.sha)):
+                    e.assume_valid or blob_sha(data) == e.sha)):
                 return bytes.fromhex(e.sha)
             return None
 

@@ -22,6 +22,7 @@ import os
 import stat
 import struct
 
+from .trees import blob_sha
 from .varint import offset_varint
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
@@ -159,12 +160,6 @@ def _parse(body: bytes) -> UntrackedCache | None:
     return uc if pos == end else None
 
 
-def blob_id(data: bytes) -> bytes:
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
-
-
 def file_oid(path: str, nofollow: bool, from_index: Callable[[str, bytes | None], bytes | None]
              ) -> bytes:
     """The blob id git's ``add_patterns`` records for an ignore file: the index's id for a
@@ -180,7 +175,7 @@ def file_oid(path: str, nofollow: bool, from_index: Callable[[str, bytes | None]
         return indexed
     if data is None:
         return _NULL
-    return blob_id(data + b"\n") if data else blob_id(b"")
+    return bytes.fromhex(blob_sha(data + b"\n" if data else b""))
 
 
 def stale_folder(uc: UntrackedCache, worktree: str, index_mtime_ns: int, trust_ctime: bool,
