@@ -450,7 +450,7 @@ def cmd_init(cwd: str, env: str, commit: str | None) -> int:
         _out(paint(f"ayjnt-hooks: the deploy ledger of {env} already exists: "
                    f"{state.deployed[env].describe()}", ERROR, sys.stdout))
         return EXIT_FAILED
-    from .rebaselockfile import resolve_rev
+    from .git.mergestate import resolve_rev
 
     sha = resolve_rev(repo, commit) if commit else repo.rev_parse("HEAD")
     if sha is None:

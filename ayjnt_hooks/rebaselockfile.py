@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from .git.repo import Repo
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT = 0, 1, 3
-PSEUDO_REFS = ("HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "ORIG_HEAD",
-               "FETCH_HEAD")
 
 
 class Side(NamedTuple):
@@ -51,42 +49,6 @@ def lock_at(repo: Repo, sha: str, prefix: str, label: str) -> lf.Lockfile:
 
 def _blob_lock(repo: Repo, sha: str, shown: str) -> lf.Lockfile:
     return lf.parse_lockfile(repo.read_object(sha)[1], shown)
-
-
-def resolve_rev(repo: Repo, spec: str) -> str | None:
-    """A ref, pseudo-ref, full or abbreviated id, each optionally followed by git's ``~N``
-    and ``^N`` steps (``HEAD~1``, ``main^2``); None when it names no commit."""
-    import re
-
-    from .git.mergestate import expand_short_id, parents, pseudo_ref
-
-    steps = re.search(r"(?:[~^][0-9]*)+\Z", spec)
-    name = spec[:steps.start()] if steps else spec
-    if not name:
-        return None
-    if name in PSEUDO_REFS and name != "HEAD":
-        sha = pseudo_ref(repo, name)
-    else:
-        sha = repo.rev_parse(name) or expand_short_id(repo, name)
-    for op, count in re.findall(r"([~^])([0-9]*)", steps.group() if steps else ""):
-        n = int(count) if count else 1
-        if sha is None or (op == "^" and n == 0):
-            continue
-        while True:  # an annotated tag: the commit it points at, as git peels it
-            kind, data = repo.read_object(sha)
-            if kind != 4:  # a tag
-                break
-            sha = data.split(b"\n", 1)[0].removeprefix(b"object ").decode()
-        if kind != 1:  # not a commit
-            return None
-        if op == "^":
-            up = parents(repo, sha)
-            sha = up[n - 1] if len(up) >= n else None
-        else:
-            for _ in range(n):
-                up = parents(repo, sha) if sha else ()
-                sha = up[0] if up else None
-    return sha
 
 
 def _base_of(repo: Repo, a: str, b: str, prefix: str) -> lf.Lockfile | None:
@@ -124,6 +86,7 @@ def find_setup(repo: Repo, op: Operation, prefix: str, onto: str | None,
         candidate_refs,
         is_ancestor,
         parents,
+        resolve_rev,
     )
 
     lock_name = f"{prefix}/{lf.LOCKFILE_PATH}" if prefix else lf.LOCKFILE_PATH

@@ -49,6 +49,44 @@ def pseudo_ref(repo: Repo, name: str) -> str | None:
     return first if len(first) == 40 else None
 
 
+PSEUDO_REFS = ("HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "ORIG_HEAD",
+               "FETCH_HEAD")
+
+
+def resolve_rev(repo: Repo, spec: str) -> str | None:
+    """A ref, pseudo-ref, full or abbreviated id, each optionally followed by git's ``~N``
+    and ``^N`` steps (``HEAD~1``, ``main^2``); None when it names no commit."""
+    import re
+
+    steps = re.search(r"(?:[~^][0-9]*)+\Z", spec)
+    name = spec[:steps.start()] if steps else spec
+    if not name:
+        return None
+    if name in PSEUDO_REFS and name != "HEAD":
+        sha = pseudo_ref(repo, name)
+    else:
+        sha = repo.rev_parse(name) or expand_short_id(repo, name)
+    for op, count in re.findall(r"([~^])([0-9]*)", steps.group() if steps else ""):
+        n = int(count) if count else 1
+        if sha is None or (op == "^" and n == 0):
+            continue
+        while True:  # an annotated tag: the commit it points at, as git peels it
+            kind, data = repo.read_object(sha)
+            if kind != 4:  # a tag
+                break
+            sha = data.split(b"\n", 1)[0].removeprefix(b"object ").decode()
+        if kind != 1:  # not a commit
+            return None
+        if op == "^":
+            up = parents(repo, sha)
+            sha = up[n - 1] if len(up) >= n else None
+        else:
+            for _ in range(n):
+                up = parents(repo, sha) if sha else ()
+                sha = up[0] if up else None
+    return sha
+
+
 def expand_short_id(repo: Repo, spec: str) -> str | None:
     """The one object whose id starts with ``spec`` (4 to 39 hex digits), as git accepts an
     abbreviated commit; None when none or several match. Looks in the repository's loose
