@@ -211,32 +211,7 @@ class CommitGraphWalker:
 
     def _read_replacements(self) -> dict[bytes, bytes]:
         """refs/replace/<id> -> the object git reads instead (``git replace``)."""
-        if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None or \
-                not self.repo.config_bool("core", "usereplacerefs", True):
-            return {}
-        names: set[str] = set()
-        root = os.path.join(self.repo.commondir, "refs", "replace")
-        if os.path.isdir(root):
-            for folder, _, files in os.walk(root):
-                rel = os.path.relpath(folder, root)
-                names.update(f if rel == "." else f"{rel}/{f}" for f in files)
-        # git iterates only the packed records under refs/replace/ (and checks those); a
-        # file without one is not parsed line by line here (3,000 tags cost milliseconds)
-        data, start = self.repo._packed_snapshot()
-        if data.find(b" refs/replace/", start) >= 0:
-            packed = self.repo._packed_refs()
-            names.update(n[len("refs/replace/"):] for n in packed
-                         if n.startswith("refs/replace/"))
-        out: dict[bytes, bytes] = {}
-        for name in names:
-            target = self.repo.ref_sha("refs/replace/" + name)
-            try:
-                key, value = bytes.fromhex(name.replace("/", "")), bytes.fromhex(target or "")
-            except ValueError:
-                continue
-            if len(key) == 20 and len(value) == 20:
-                out[key] = value
-        return out
+        return {bytes.fromhex(k): bytes.fromhex(v) for k, v in self.repo.replacements().items()}
 
     @property
     def shallow(self) -> bool:

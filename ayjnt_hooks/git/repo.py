@@ -74,6 +74,13 @@ def _record_end(data: bytes, p: int, end: int) -> int:
         p = newline + 1
 
 
+_MAX_REPLACE_DEPTH = 5  # git's MAXREPLACEDEPTH
+
+
+def _line_number(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
 def _verify_buffer_safe(data: bytes, start: int) -> None:
     """git's ``verify_buffer_safe``: the last record ends with a newline and its line holds
     at least an object id, a space and one byte of name."""
@@ -122,7 +129,6 @@ class Repo:
         self.worktree = worktree
         self.index_file = index_file
         self.worktree_config = worktree_config
-        self._packed: dict[str, str] | None = None
         self._snapshot: tuple[bytes, int] | None = None
         self._config: GitConfig | None = None
         self._reader: ObjectReader | None = None
@@ -187,34 +193,49 @@ class Repo:
                 return text
         return None
 
-    def _packed_refs(self) -> dict[str, str]:
-        """Every ref in ``packed-refs`` (for listing a namespace, as ``refs/replace/``): each
-        line checked, more strictly than git checks the lines it iterates over, and the order
-        a ``sorted`` header promises, on which every lookup relies."""
-        if self._packed is None:
-            data, start = self._packed_snapshot()
-            packed: dict[str, str] = {}
-            path = os.path.join(self.commondir, "packed-refs")
-            with reading(path, "packed-refs file", _REF_FIX):
-                lines = data[start:].split(b"\n")
-                lines.pop()  # (the newline that ends the last line: checked by the snapshot)
-                first = data.count(b"\n", 0, start) + 1
-                previous = b""
-                for number, line in enumerate(lines, first):
-                    try:
-                        if line[:1] == b"^" and packed and is_hex_oid(line[1:].decode("ascii")):
-                            continue  # the peeled id of the tag before
-                        sha, _, name = line.partition(b" ")
-                        text, ref = sha.decode("ascii"), name.decode("utf-8")
-                    except UnicodeDecodeError:
-                        text = ref = ""
-                    if not is_hex_oid(text) or not valid_ref_name(ref) or name <= previous:
-                        raise Corrupt(f"line {number} is not '<object id> <ref name>' in "
-                                      f"order")
-                    previous = name
-                    packed[ref] = text
-            self._packed = packed
-        return self._packed
+    def packed_refs_under(self, prefix: str) -> dict[str, str]:
+        """The packed refs whose names start with ``prefix``, read as git iterates them
+        (``packed_ref_iterator_begin``: from the first record at or after ``prefix``, each
+        record parsed by ``next_record``, which dies on a line that is not ``<object id>
+        <name>`` — also on the first record past the prefix, which git parses before it sees
+        that it is past). Names git would flag as broken are refused here."""
+        data, lo = self._packed_snapshot()
+        hi, end = len(data), len(data)
+        want = prefix.encode("utf-8", "surrogateescape")
+        while lo != hi:  # find_reference_location, not required to exist
+            mid = lo + (hi - lo) // 2
+            rec = _record_start(data, lo, mid)
+            if data[rec + 41:data.index(b"\n", rec + 41)] < want:
+                lo = _record_end(data, mid, hi)
+            else:
+                hi = rec
+        found: dict[str, str] = {}
+        pos = lo
+        path = os.path.join(self.commondir, "packed-refs")
+        with reading(path, "packed-refs file", _REF_FIX):
+            while pos < end:
+                eol = data.index(b"\n", pos)  # (the last byte is a newline: checked before)
+                sha = data[pos:pos + 40].decode("ascii", "replace").lower()
+                if eol - pos < 42 or not is_hex_oid(sha) \
+                        or not data[pos + 40:pos + 41].isspace():
+                    raise Corrupt(f"unexpected line {_line_number(data, pos)}")
+                name = data[pos + 41:eol]
+                pos = eol + 1
+                if pos < end and data[pos] == 0x5E:  # its peel line: "^<object id>\n"
+                    peeled = data[pos + 1:pos + 41].decode("ascii", "replace").lower()
+                    if not is_hex_oid(peeled) or data[pos + 41:pos + 42] != b"\n":
+                        raise Corrupt(f"unexpected line {_line_number(data, pos)}")
+                    pos += 42
+                if not name.startswith(want):
+                    break
+                try:
+                    ref = name.decode("utf-8")
+                except UnicodeDecodeError:
+                    ref = ""
+                if not valid_ref_name(ref):
+                    raise Corrupt(f"line {_line_number(data, pos) - 1} names no valid ref")
+                found[ref] = sha
+        return found
 
     def check_packed_refs(self) -> None:
         """What git checks of ``packed-refs`` whenever it opens the file (see
@@ -314,8 +335,44 @@ class Repo:
 
     def read_object(self, sha: str) -> tuple[int, bytes]:
         """(type number, raw content) — 1 commit, 2 tree, 3 blob, 4 tag; its id verified.
-:class:`~.damage.MissingObject` (a KeyError too) when the repository does not hold it."""
+:class:`~.damage.MissingObject` (a KeyError too) when the repository does not hold it.
+        A replaced object (``git replace``) is read as its replacement, as git reads it."""
+        replaced = self.replacements()
+        if replaced:
+            for _ in range(_MAX_REPLACE_DEPTH):  # git's do_lookup_replace_object
+                if sha not in replaced:
+                    break
+                sha = replaced[sha]
+            else:  # five replacements in a row: git dies
+                raise AyjntError(f"replace depth too high for object {sha} (refs/replace/ "
+                                 "holds a chain or a cycle); git refuses it too.",
+                                 hint="git replace -l, then git replace -d <id>")
         return self.objects.read(sha)
+
+    def replacements(self) -> dict[str, str]:
+        """refs/replace/<id> -> the object id git reads instead, as git loads them before its
+        first object read (``prepare_replace_object``): none with ``GIT_NO_REPLACE_OBJECTS`` or
+        ``core.useReplaceRefs=false``; the packed records read from ``refs/replace/`` on, as
+        git iterates them (damage there is fatal to git, so to us)."""
+        if self._replaced is None:
+            self._replaced = {}
+            if os.environ.get("GIT_NO_REPLACE_OBJECTS") is not None or \
+                    not self.config_bool("core", "usereplacerefs", True):
+                return self._replaced
+            names: set[str] = set()
+            root = os.path.join(self.commondir, "refs", "replace")
+            if os.path.isdir(root):
+                for folder, _, files in os.walk(root):
+                    rel = os.path.relpath(folder, root)
+                    names.update(f if rel == "." else f"{rel}/{f}" for f in files)
+            names.update(n[len("refs/replace/"):]
+                         for n in self.packed_refs_under("refs/replace/"))
+            for name in names:
+                target = self.ref_sha("refs/replace/" + name)
+                key = name.replace("/", "").lower()
+                if is_hex_oid(key) and target is not None and is_hex_oid(target):
+                    self._replaced[key] = target
+        return self._replaced
 
     def has_object(self, sha: str) -> bool:
         return is_hex_oid(sha) and self.objects.contains(sha)

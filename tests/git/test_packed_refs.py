@@ -131,3 +131,37 @@ def test_lookup_as_git(packed: tuple[Path, bytes], rewrite: Callable[[bytes, lis
         if may_refuse and ours == REFUSED:
             continue
         assert ours == theirs, name
+
+
+# git reads the packed records from ``refs/replace/`` on before it reads any object (replace
+# refs), and dies on a bad line there, including the first record past the prefix: so a
+# damaged line is fatal to every command when it is the first at or after ``refs/replace/``
+# and harmless elsewhere. (Found by the corruption campaign: a flipped '#' in the header.)
+REPLACE_CASES = [
+    pytest.param(False, lambda d: b"?" + d[1:], id="header-hash-flipped-no-tags"),
+    pytest.param(True, lambda d: b"?" + d[1:], id="header-hash-flipped-with-tags"),
+    pytest.param(False, lambda d: d + b"x" * 41 + b"zzz\n", id="garbage-past-prefix-no-tags"),
+    pytest.param(True, lambda d: d + b"x" * 41 + b"zzz\n", id="garbage-after-tags"),
+    pytest.param(False, lambda d: d.replace(b"\n", b"\n" + b"x" * 41 + b"aaa\n", 1),
+                 id="garbage-before-prefix"),
+    pytest.param(False, lambda d: d + b"x" * 41 + b"refs/replace/x\n",
+                 id="garbage-under-prefix"),
+]
+
+
+@pytest.mark.parametrize(("tags", "damage"), REPLACE_CASES)
+def test_damage_where_git_iterates_replace_refs(tmp_path: Path, tags: bool,
+                                                damage: Callable[[bytes], bytes]) -> None:
+    from ayjnt_hooks.cli import main
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    sh(repo, "git init -q -b main . && echo 1 > f && git add f && git commit -qm c1 && "
+             "git branch side" + (" && git tag -a -m t t1" if tags else "")
+             + " && git pack-refs --all")
+    path = repo / ".git" / "packed-refs"
+    path.write_bytes(damage(path.read_bytes()))
+    git_code = subprocess.run(["git", "status", "--porcelain"], cwd=repo,
+                              capture_output=True).returncode
+    ours = main(("status", "--porcelain", "--cwd", str(repo)))
+    assert (ours == 3) == (git_code == 128), (ours, git_code)
