@@ -198,7 +198,8 @@ class Repo:
         (``packed_ref_iterator_begin``: from the first record at or after ``prefix``, each
         record parsed by ``next_record``, which dies on a line that is not ``<object id>
         <name>`` — also on the first record past the prefix, which git parses before it sees
-        that it is past). Names git would flag as broken are refused here."""
+        that it is past). Names git would flag as broken are refused here, the first record
+        past the prefix included (git dies on a "dangerous" one there)."""
         data, lo = self._packed_snapshot()
         hi, end = len(data), len(data)
         want = prefix.encode("utf-8", "surrogateescape")
@@ -226,14 +227,15 @@ class Repo:
                     if not is_hex_oid(peeled) or data[pos + 41:pos + 42] != b"\n":
                         raise Corrupt(f"unexpected line {_line_number(data, pos)}")
                     pos += 42
-                if not name.startswith(want):
-                    break
                 try:
                     ref = name.decode("utf-8")
                 except UnicodeDecodeError:
                     ref = ""
-                if not valid_ref_name(ref):
+                if not valid_ref_name(ref):  # (git checks the name before the prefix: a
+                    # "dangerous" one is fatal there; we refuse every invalid one)
                     raise Corrupt(f"line {_line_number(data, pos) - 1} names no valid ref")
+                if not name.startswith(want):
+                    break
                 found[ref] = sha
         return found
 

@@ -146,6 +146,8 @@ REPLACE_CASES = [
                  id="garbage-before-prefix"),
     pytest.param(False, lambda d: d + b"x" * 41 + b"refs/replace/x\n",
                  id="garbage-under-prefix"),
+    pytest.param(False, lambda d: d.replace(b" refs/heads/side", b" refs[/heads/side"),
+                 id="dangerous-name-past-prefix"),
 ]
 
 
