@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from . import __version__
 from .errors import (
@@ -17,6 +16,7 @@ from .errors import (
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
     from typing import Callable
 
     from .engine.scan import Agent

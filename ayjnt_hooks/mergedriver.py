@@ -44,12 +44,12 @@ def _section_text() -> str:
 
 def _is_our_header(line: str) -> bool | None:
     """True/False for a section header line (ours or another); None for any other line."""
-    from .git.config import _SECTION
+    from .git.config import section_line
 
     stripped = line.strip()
     if not stripped.startswith("["):
         return None
-    m = _SECTION.match(line)
+    m = section_line(line)
     if m is None:
         return False
     name = m.group(1).lower()

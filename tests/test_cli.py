@@ -64,6 +64,51 @@ def test_status_runs_without_importing_argparse() -> None:
     assert proc.stderr == "False"
 
 
+# What `status` costs to start: everything below is imported on the everyday path only when
+# it is needed (each is milliseconds on every run; `re` and `signal` pull in `enum`).
+STATUS_PATH_NEVER = ("typing", "re", "enum", "collections", "signal", "json", "binascii",
+                     "argparse", "ayjnt_hooks.git.porcelain", "ayjnt_hooks.git.ignore")
+
+
+@pytest.mark.parametrize(("argv", "dirty", "expected"), [
+    pytest.param(["status", "--json"], False, [], id="clean-json"),
+    pytest.param(["status", "--porcelain"], False, [], id="clean-porcelain"),
+    pytest.param(["status"], False, [], id="clean-text"),
+    # the control: a dirty tree needs git's exact rules, so the check above can fail
+    pytest.param(["status", "--json"], True, ["ayjnt_hooks.git.porcelain"], id="dirty-json"),
+])
+def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[str],
+                                                   dirty: bool, expected: list[str]) -> None:
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import AGE, sh
+
+    root = Path(str(tmp_path))
+    sh(root, "git init -q --bare origin.git && git init -q -b main work && cd work && "
+             "mkdir -p agents/a && echo x > agents/a/agent.ts && echo y > README.md && "
+             "printf '[core]\\n\\tx = \"a b\"\\n[remote \"origin\"]\\n' >> .git/config && "
+             "git remote add up ../origin.git && git add -A && git commit -qm one && "
+             "git push -q up main && git update-ref refs/remotes/origin/main HEAD" + AGE)
+    if dirty:
+        (root / "work" / "README.md").write_text("changed\n")
+    code = ("import sys; from ayjnt_hooks.cli import main; rc = main(sys.argv[1:]); "
+            f"sys.stderr.write(repr(sorted(m for m in {STATUS_PATH_NEVER!r} "
+            "if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=root / "work",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loaded = ast.literal_eval(proc.stderr)
+    assert loaded == expected if not dirty else set(expected) <= set(loaded), loaded
+    if argv[-1] == "--porcelain":
+        assert proc.stdout == ""
+    else:
+        assert {"--json": f'"clean": {"false" if dirty else "true"}'}.get(
+            argv[-1], "working tree: clean") in proc.stdout
+
+
 # --- tab completion, generated from the parser, run by the real shells ---------------------
 
 def _completion(shell: str) -> str:

@@ -130,7 +130,7 @@ def test_a_fresh_import_loads_nothing_forbidden(name: str) -> None:
 def test_the_checks_above_can_fail() -> None:
     assert not allowed("ayjnt_hooks.engine.scan", "ayjnt_hooks.git.repo")
     assert not allowed("ayjnt_hooks.engine.scan", "dulwich.objects")
-    assert not allowed("ayjnt_hooks.git.status", "ayjnt_hooks.engine.lockfile")
-    assert not allowed("ayjnt_hooks.git.status", "ayjnt_hooks.hooks")
+    assert not allowed("ayjnt_hooks.git.porcelain", "ayjnt_hooks.engine.lockfile")
+    assert not allowed("ayjnt_hooks.git.porcelain", "ayjnt_hooks.hooks")
     assert allowed("ayjnt_hooks.git.snapshots", SNAPSHOT_PROTOCOL)
-    assert "ayjnt_hooks.git.trees" in imports_of("ayjnt_hooks.git.status")
+    assert "ayjnt_hooks.git.trees" in imports_of("ayjnt_hooks.git.porcelain")

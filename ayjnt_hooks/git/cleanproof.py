@@ -26,7 +26,7 @@ folders, then the parent checks from the back until they meet.
 
 Anything unusual makes the proof give up (a sparse or split index, a mismatch, an
 untracked name, a submodule, a mode or flag it does not expect, a case-insensitive setup) and
-the caller runs the exact :class:`~ayjnt_hooks.git.status.StatusComputer`. So the proof may say
+the caller runs the exact :class:`~ayjnt_hooks.git.porcelain.StatusComputer`. So the proof may say
 "not proven" for a clean tree, but never "clean" for a tree that git calls dirty.
 """
 from __future__ import annotations
@@ -481,9 +481,7 @@ class _Worker:
                 proven = check.check(chunk_pos, boundary - start, prev)[0] != _NOT_PROVEN
                 boundary = start
             return False
-        finally:
-            import signal
-
-            os.kill(self.pid, signal.SIGKILL)  # (it may be inside a chunk we just checked)
+        finally:  # (SIGKILL is 9 on every POSIX system; the signal module imports enum)
+            os.kill(self.pid, 9)  # (it may be inside a chunk we just checked)
             os.waitpid(self.pid, 0)
             self.shared.close()

@@ -12,20 +12,20 @@ git's grammar, its includes and its errors.
 * Includes: ``include.path`` and ``includeIf.<condition>.path`` with the conditions
   ``gitdir:``, ``gitdir/i:``, ``onbranch:`` and ``hasconfig:remote.*.url:``; relative paths,
   ``~``, git's depth limit of 10, a folder or an unreadable file refused as git refuses them.
-* Cost: one pass, regular expressions over runs of bytes, values decoded only when asked
-  for — a 10 MB value costs milliseconds.
+* Cost: one pass, C-level bytes methods (and, for values with escapes, regular expressions)
+  over runs of bytes, values decoded only when asked for — a 10 MB value costs milliseconds.
 * No message quotes a file's content: errors name the file and the line, never the text (a
   ``include.path = /etc/shadow`` must not print the first line of ``/etc/shadow``).
 """
 from __future__ import annotations
 
 import os
-import re
 
 from ..errors import AyjntError
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from re import Match, Pattern
     from typing import Any, Callable
 
 Key = tuple[str, "str | None", str]  # (section, subsection, name); quoted for Python 3.9
@@ -38,35 +38,112 @@ MAX_CONFIG_BYTES = 64 << 20  # a config file larger than this is refused (git al
 # continuation line, is a step (about half a microsecond). Real values take a handful.
 MAX_VALUE_STEPS = 200_000
 _BOM = b"\xef\xbb\xbf"
-_SKIP = re.compile(rb"(?:[ \t\r\n]+|[#;][^\n]*)+")
-_SIMPLE_SECTION = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
-_KEY = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
+# The grammar's character sets, for the tokenizer below (plain bytes methods: a run of one of
+# these is found by ``lstrip`` at C speed; ``re`` is imported only for a value with an escape,
+# a section name with one, or a mergedriver edit: its import costs more than parsing a usual
+# config).
+_BLANKS = b" \t\r\n"
+_ALPHA = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_KEY_CHARS = _ALPHA + b"0123456789-"
+_SECTION_CHARS = _KEY_CHARS + b"."
 # A section header line as text (mergedriver edits the repository config line by line).
-_SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
-# The rest is compiled on first use (each pattern costs a fraction of a millisecond, on every
-# run): a [section "subsection"] header; a value, in runs (character-class repeats, which sre
-# scans at C speed) — unquoted text with simple "quoted strings" and inner blanks (not
-# trailing ones: they wait to see what follows), what adds nothing at the start, blanks, a
-# run inside a quote, escapes.
+_SECTION_LINE = r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]'
+# Compiled on first use: a value, in runs (character-class repeats, which sre scans at C
+# speed) — unquoted text with simple "quoted strings" and inner blanks (not trailing ones:
+# they wait to see what follows), what adds nothing at the start, blanks, a run inside a
+# quote, escapes.
 _LAZY = {
-    "subsection": rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]',
     "run": rb'(?:[^"\\\n#; \t\r]+|"[^"\\\n]*"|[ \t\r]+(?=[^ \t\r\n#;\\]))+',
     "leading": rb'(?:[ \t\r]+|"")+',
     "blanks": rb"[ \t\r]+",
     "quoted": rb'[^"\\\n]+',
     "escapes": rb'(?:\\[tbn"\\])+',
-    "unescape": rb"\\(.)",
 }
-_COMPILED: dict[str, re.Pattern[bytes]] = {}
+_COMPILED: dict[str, Pattern[bytes]] = {}
 _BLANK_TO_SPACE = bytes.maketrans(b"\t\r", b"  ")
 _ESCAPED = bytes.maketrans(b"tbn", b"\t\b\n")
 
 
-def _re(name: str) -> re.Pattern[bytes]:
+def _re(name: str) -> Pattern[bytes]:
     found = _COMPILED.get(name)
     if found is None:
+        import re
+
         found = _COMPILED[name] = re.compile(_LAZY[name], re.DOTALL)
     return found
+
+
+def section_line(line: str) -> Match[str] | None:
+    """A ``[section "subsection"]`` header at the start of a config line (text)."""
+    import re
+
+    return re.match(_SECTION_LINE, line)
+
+
+def _span(data: bytes, pos: int, chars: bytes) -> int:
+    """The offset after the run of ``chars`` that starts at ``pos``: ``lstrip`` over slices of
+    doubling size, so that a run of any length costs C-level calls, not a step per byte."""
+    step = 64
+    while True:
+        chunk = data[pos:pos + step]
+        rest = len(chunk.lstrip(chars))
+        pos += len(chunk) - rest
+        if rest or len(chunk) < step:
+            return pos
+        step = min(step * 2, 1 << 20)
+
+
+def _skip(data: bytes, pos: int) -> int:
+    """After the blanks and comments at ``pos`` (git's parser skips both between entries)."""
+    n = len(data)
+    while pos < n:
+        c = data[pos]
+        if c in _BLANKS:
+            pos = _span(data, pos, _BLANKS)
+        elif c == 35 or c == 59:  # '#', ';': to the end of the line
+            end = data.find(b"\n", pos)
+            pos = n if end < 0 else end
+        else:
+            break
+    return pos
+
+
+def _section(data: bytes, pos: int) -> tuple[str, int]:
+    """The header at ``pos`` (a '['): its ``section`` or ``section.subsection`` base and the
+    offset after its ']' — as git's ``get_base_var``/``get_extended_base_var`` read one on a
+    line: ``[name]``, or ``[name "sub"]`` with blanks before the quote and the escapes
+    ``\\x`` (any character but a newline) inside it."""
+    start = pos + 1
+    end = _span(data, start, _SECTION_CHARS)
+    if end == len(data):
+        raise _BadLine(end + 1)  # git read the end of the file as a newline
+    name = data[start:end].decode("ascii").lower()
+    if data[end:end + 1] == b"]":
+        if end == start:
+            raise _BadLine(pos)
+        return name, end + 1
+    quote = _span(data, end, b" \t\r")
+    if quote == end or data[quote:quote + 1] != b'"':
+        raise _BadLine(pos)
+    i = quote + 1
+    parts = []
+    while True:  # the subsection's runs between escapes
+        stops = [c for c in (data.find(b'"', i), data.find(b"\\", i), data.find(b"\n", i))
+                 if c >= 0]
+        stop = min(stops) if stops else len(data)
+        parts.append(data[i:stop])
+        c = data[stop:stop + 1]
+        if c == b"\\" and data[stop + 1:stop + 2] not in (b"", b"\n"):
+            parts.append(data[stop + 1:stop + 2])
+            i = stop + 2
+            continue
+        if c != b'"':
+            raise _BadLine(pos)  # a newline or the end inside the quote: git's own line
+        after = data[stop + 1:stop + 2]
+        if after != b"]":  # (git counts the newline, or the end, it read instead)
+            raise _BadLine(stop + 2 if after in (b"", b"\n") else pos)
+        sub = b"".join(parts).decode("utf-8", "surrogateescape")
+        return f"{name}.{sub}", stop + 2
 
 
 _TRUE = ("true", "yes", "on")
@@ -81,6 +158,12 @@ class _BadLine(Exception):
         super().__init__(pos)
         self.pos = pos
         self.why = why
+
+    def line(self, data: bytes) -> int:
+        """git's line number: a newline git read before it failed counts (``pos`` is past
+        it), and so does each read at the end of the file, where git's ``get_next_char``
+        returns a newline and counts a line too (``pos`` past the end)."""
+        return data.count(b"\n", 0, self.pos) + 1 + max(0, self.pos - len(data))
 
 
 def bad_config(path: str, line: int, why: str = "") -> AyjntError:
@@ -229,32 +312,19 @@ def parse(data: bytes, on_value: Callable[[str, str, bytes | None, int], None]) 
         return line
 
     while True:
-        m = _SKIP.match(data, pos)
-        if m is not None:
-            pos = m.end()
+        pos = _skip(data, pos)
         if pos >= n:
             return
         c = data[pos]
         if c == 91:  # '['
-            m = _SIMPLE_SECTION.match(data, pos)
-            if m is not None:
-                if not m.group(1):
-                    raise _BadLine(pos)
-                base = m.group(1).decode("ascii").lower()
-            else:
-                m = _re("subsection").match(data, pos)
-                if m is None:
-                    raise _BadLine(pos)
-                sub = _re("unescape").sub(rb"\1", m.group(2)).decode("utf-8", "surrogateescape")
-                base = f"{m.group(1).decode('ascii').lower()}.{sub}"
-            pos = m.end()
+            base, pos = _section(data, pos)
             continue
-        m = _KEY.match(data, pos)
-        if m is None:
+        if c not in _ALPHA:
             raise _BadLine(pos)
-        key = m.group(1).decode("ascii").lower()
+        end = _span(data, pos + 1, _KEY_CHARS)
+        key = data[pos:end].decode("ascii").lower()
         at = line_of(pos)
-        pos = m.end()
+        pos = _span(data, end, b" \t")
         if pos >= n or data[pos] == 10:
             value: bytes | None = None
             pos += 1
@@ -413,7 +483,7 @@ class GitConfig:
         try:
             parse(data, on_value)
         except _BadLine as e:
-            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1, e.why) from None
+            raise bad_config(path, e.line(data), e.why) from None
 
     def _store(self, base: str, key: str, value: bytes | None, path: str, line: int,
                into: dict[Key, Value], depth: int, in_hasconfig: bool) -> None:
@@ -575,6 +645,8 @@ def _wildmatch(pattern: str, text: str, icase: bool) -> bool:
     regex = translate(pattern)
     if regex is None:
         return False
+    import re
+
     return re.fullmatch(regex, text, re.DOTALL | (re.IGNORECASE | re.ASCII if icase else 0)) \
         is not None
 

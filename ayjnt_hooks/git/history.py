@@ -21,7 +21,6 @@ uninteresting paint spreads before the stop.
 from __future__ import annotations
 
 import os
-from binascii import unhexlify  # (built in: no import cost)
 
 from ..errors import AyjntError
 from .repo import Repo
@@ -309,6 +308,8 @@ class CommitGraphWalker:
                 found = reader.read_prefix(oid, _HEAD_BYTES)
                 usual = match(found[1]) if found is not None and found[0] == 1 else None
         if usual is not None:
+            from binascii import unhexlify  # (a shared library: loaded once a walk needs it)
+
             block = usual[1]  # "parent <40 hex>\n" lines
             ids = [unhexlify(block[i + 7:i + 47]) for i in range(0, len(block), 48)]
             date = int(usual[2])

@@ -543,7 +543,7 @@ def read_format(gitdir: str, commondir: str) -> RepoFormat:
         try:
             parse(data, on_value)
         except _BadLine as e:
-            raise bad_config(path, data.count(b"\n", 0, e.pos) + 1, e.why) from None
+            raise bad_config(path, e.line(data), e.why) from None
     _check_format(fmt, path)
     if fmt.worktree_config:
         wt_path = os.path.join(gitdir, "config.worktree")
@@ -556,7 +556,7 @@ def read_format(gitdir: str, commondir: str) -> RepoFormat:
             try:
                 parse(wt_data, on_worktree_value)
             except _BadLine as e:
-                raise bad_config(wt_path, wt_data.count(b"\n", 0, e.pos) + 1, e.why) from None
+                raise bad_config(wt_path, e.line(wt_data), e.why) from None
     return fmt
 
 

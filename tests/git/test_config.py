@@ -86,6 +86,12 @@ PIECES = [
     'k = "a;b" c ; d\n', 'k = x "#" y # z\n', 'k =   ""  ""  \n', 'k = "" "a" ""\n',
     'k = a"" b\n', 'k = "a""b"\n', 'k = "a" "\n', 'k = ;"\n', 'k = "";x\n', 'k = " " "" \n',
     'k = a "" \n',
+    # section headers as git's get_base_var/get_extended_base_var read them
+    '[a\t"b"]\n', '[a\r"b"]\n', '[a  "b\\\\c"]\n', '[a "b\\"\n', '[a "b\\\n"]\n', '[A-b.C "x y"]\n',
+    '[a ""]\n', '[a "b" ]\n', '[-x]\n', '[a_b]\n', '[a "b]\n', '[a"b"]\n', '[a "b"]]\n',
+    '[a "\\x\\y"] k\n', '[a "b\\', '[a', '[', '[a "b"', '[.]\n', '[a.b "c"]\n',
+    '-k = v\n', 'k_x = v\n', 'k-\t= v\n', 'k \t= v\n', '\t\t k\n', 'k\t\n', 'k \r= v\n',
+    '#\n#\n;\n', '  \t\r\n\n', 'k\n#', 'k=v#c\n', 'k' + ' ' * 200 + '= v\n', ' ' * 300 + 'k\n',
 ]
 
 
@@ -122,7 +128,7 @@ def ours_list(path: Path) -> tuple[dict[str, str | None] | None, int | None]:
     try:
         parse(data, on_value)
     except _BadLine as e:
-        return None, data.count(b"\n", 0, e.pos) + 1
+        return None, e.line(data)
     except AyjntError:  # pragma: no cover - parse raises only _BadLine
         raise
     return found, None
@@ -146,6 +152,49 @@ def test_parser_matches_git_on_random_configs(tmp_path: Path) -> None:
             assert ours == theirs, (i, text)
         else:
             assert ours[0] is None and ours[1] == theirs[1], (i, text, ours, theirs)
+
+
+def test_tokenizer_equals_the_regular_expressions_it_replaced() -> None:
+    """The parser finds blanks, comments, section headers and keys with bytes methods (no
+    ``re`` import on the status path); on seeded random byte strings each step ends exactly
+    where the regular expression it replaced ends, and takes the same name."""
+    import random
+    import re
+
+    from ayjnt_hooks.git import config
+
+    skip = re.compile(rb"(?:[ \t\r\n]+|[#;][^\n]*)+")
+    simple = re.compile(rb"\[([A-Za-z0-9.-]*)\]")
+    sub = re.compile(rb'\[([A-Za-z0-9.-]*)[ \t\r]+"((?:[^"\\\n]|\\[^\n])*)"\]', re.DOTALL)
+    key = re.compile(rb"([A-Za-z][A-Za-z0-9-]*)[ \t]*")
+    rng = random.Random(20261202)
+    alphabet = b'[]" \t\r\n\\#;=aZ9.-_x\xc3\xa9'
+    for _ in range(20_000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        if rng.random() < 0.02:
+            data += b" " * rng.randint(60, 300) + data  # runs longer than one lstrip slice
+        for pos in range(len(data) + 1):
+            m = skip.match(data, pos)
+            assert config._skip(data, pos) == (m.end() if m else pos), (data, pos)
+            if data[pos:pos + 1] == b"[":
+                m = simple.match(data, pos)
+                if m is not None and m.group(1):
+                    expected = (m.group(1).decode().lower(), m.end())
+                elif m is None and (m := sub.match(data, pos)) is not None:
+                    inner = re.sub(rb"\\(.)", rb"\1", m.group(2), flags=re.DOTALL)
+                    expected = (f"{m.group(1).decode().lower()}."
+                                f"{inner.decode('utf-8', 'surrogateescape')}", m.end())
+                else:
+                    expected = None
+                try:
+                    found = config._section(data, pos)
+                except config._BadLine:
+                    found = None
+                assert found == expected, (data, pos)
+            m = key.match(data, pos)
+            if m is not None:
+                end = config._span(data, pos + 1, config._KEY_CHARS)
+                assert (end, config._span(data, end, b" \t")) == (m.end(1), m.end()), (data, pos)
 
 
 def test_a_value_of_a_million_quotes_is_refused_not_parsed_for_seconds(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from ayjnt_hooks.cli import main as cli_main
+from ayjnt_hooks.git.porcelain import similarity
 from ayjnt_hooks.git.repo import discover
-from ayjnt_hooks.git.status import similarity, status
+from ayjnt_hooks.git.status import status
 
 from ..conftest import git_porcelain, sh
 

@@ -21,9 +21,10 @@ import pytest
 from ayjnt_hooks.errors import AyjntError
 from ayjnt_hooks.git.cleanproof import proven_clean
 from ayjnt_hooks.git.index import read_index
+from ayjnt_hooks.git.porcelain import CACHE_TREE_FIX
 from ayjnt_hooks.git.repo import discover
 from ayjnt_hooks.git.snapshots import engine_paths
-from ayjnt_hooks.git.status import CACHE_TREE_FIX, status
+from ayjnt_hooks.git.status import status
 
 from ..conftest import git_porcelain, sh
 
