@@ -67,18 +67,21 @@ def test_status_runs_without_importing_argparse() -> None:
 # What `status` costs to start: everything below is imported on the everyday path only when
 # it is needed (each is milliseconds on every run; `re` and `signal` pull in `enum`).
 STATUS_PATH_NEVER = ("typing", "re", "enum", "collections", "signal", "json", "binascii",
-                     "argparse", "ayjnt_hooks.git.porcelain", "ayjnt_hooks.git.ignore")
+                     "argparse", "ayjnt_hooks.git.porcelain")
+# an ayjnt project's usual ignore rules (plain names, one "*"), and what they ignore
+PROJECT_IGNORES = "node_modules\n.ayjnt/*\n!.ayjnt/migrations.json\n*.tgz\n.env.*.local\n"
 
 
-@pytest.mark.parametrize(("argv", "dirty", "expected"), [
-    pytest.param(["status", "--json"], False, [], id="clean-json"),
-    pytest.param(["status", "--porcelain"], False, [], id="clean-porcelain"),
-    pytest.param(["status"], False, [], id="clean-text"),
+@pytest.mark.parametrize(("argv", "state", "expected"), [
+    pytest.param(["status", "--json"], "clean", [], id="clean-json"),
+    pytest.param(["status", "--porcelain"], "clean", [], id="clean-porcelain"),
+    pytest.param(["status"], "clean", [], id="clean-text"),
+    pytest.param(["status", "--json"], "ignored", [], id="ignored-build-output-json"),
     # the control: a dirty tree needs git's exact rules, so the check above can fail
-    pytest.param(["status", "--json"], True, ["ayjnt_hooks.git.porcelain"], id="dirty-json"),
+    pytest.param(["status", "--json"], "dirty", ["ayjnt_hooks.git.porcelain"], id="dirty-json"),
 ])
 def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[str],
-                                                   dirty: bool, expected: list[str]) -> None:
+                                                   state: str, expected: list[str]) -> None:
     import ast
     import subprocess
     import sys
@@ -89,11 +92,15 @@ def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[
     root = Path(str(tmp_path))
     sh(root, "git init -q --bare origin.git && git init -q -b main work && cd work && "
              "mkdir -p agents/a && echo x > agents/a/agent.ts && echo y > README.md && "
+             f"printf '{PROJECT_IGNORES}' > .gitignore && "
              "printf '[core]\\n\\tx = \"a b\"\\n[remote \"origin\"]\\n' >> .git/config && "
              "git remote add up ../origin.git && git add -A && git commit -qm one && "
              "git push -q up main && git update-ref refs/remotes/origin/main HEAD" + AGE)
-    if dirty:
+    if state == "dirty":
         (root / "work" / "README.md").write_text("changed\n")
+    if state == "ignored":
+        sh(root / "work", "mkdir -p node_modules/x .ayjnt/dist && touch node_modules/x/i.js "
+                          ".ayjnt/dist/w.jsonc p.tgz .env.dev.local")
     code = ("import sys; from ayjnt_hooks.cli import main; rc = main(sys.argv[1:]); "
             f"sys.stderr.write(repr(sorted(m for m in {STATUS_PATH_NEVER!r} "
             "if m in sys.modules)))")
@@ -101,6 +108,7 @@ def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     loaded = ast.literal_eval(proc.stderr)
+    dirty = state == "dirty"
     assert loaded == expected if not dirty else set(expected) <= set(loaded), loaded
     if argv[-1] == "--porcelain":
         assert proc.stdout == ""

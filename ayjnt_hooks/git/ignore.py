@@ -8,20 +8,72 @@ patterns say about it. Globs follow git's ``wildmatch`` with ``WM_PATHNAME``: ``
 folders. ``core.ignoreCase`` folds ASCII letters, as git does.
 
 (dulwich's matcher did this before; importing it cost about 36 ms whenever an ignored name
-was met, which on a real project is every time: node_modules/ and build output.)
+was met, which on a real project is every time: node_modules/ and build output.) The usual
+patterns — a plain name (``node_modules``, ``.env``) or one ``*`` between plain text
+(``*.log``, ``.ayjnt/*``) — are matched with string methods; any other is translated to a
+regular expression on first use, so that ``re`` (and ``enum`` with it) is imported only then.
 """
 from __future__ import annotations
 
 import os
-import re
 import stat
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from re import Pattern
 
-# A parsed pattern: (compiled glob, negated, folders only, matched against the base name only)
-_Rule = tuple["re.Pattern[str] | None", bool, bool, bool]
+# A parsed pattern: (its matcher, negated, folders only, matched against the base name only)
+_Rule = tuple["_Glob", bool, bool, bool]
+_SPECIAL = frozenset("*?[\\")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Glob:
+    """``wildmatch(glob, text, WM_PATHNAME)`` for one pattern: plain text compared as it is;
+    ``head*tail`` (plain text around one ``*``, which never matches a ``/``) by its ends;
+    anything else by the regular expression :func:`translate` gives, compiled when first
+    needed. ``core.ignoreCase`` folds ASCII letters only, as git does."""
+
+    __slots__ = ("glob", "head", "ignorecase", "kind", "regex", "tail")
+
+    def __init__(self, glob: str, ignorecase: bool) -> None:
+        self.glob = glob
+        self.ignorecase = ignorecase
+        self.regex: Pattern[str] | None = None
+        fold = glob.translate(_ASCII_LOWER) if ignorecase else glob
+        head, star, tail = fold.partition("*")
+        self.head, self.tail = head, tail
+        if not _SPECIAL.intersection(glob):
+            self.kind = 1  # plain text
+        elif star and not _SPECIAL.intersection(head) and not _SPECIAL.intersection(tail):
+            self.kind = 2
+        else:
+            self.kind = 3
+
+    def matches(self, text: str) -> bool:
+        kind = self.kind
+        if kind < 3:
+            if self.ignorecase:
+                text = text.translate(_ASCII_LOWER)
+            if kind == 1:
+                return text == self.head
+            head, tail = self.head, self.tail
+            return len(text) >= len(head) + len(tail) and text.startswith(head) and \
+                text.endswith(tail) and "/" not in text[len(head):len(text) - len(tail)]
+        regex = self.regex
+        if regex is None:
+            if kind == 4:
+                return False
+            import re
+
+            source = translate(self.glob)
+            if source is None:
+                self.kind = 4  # git would abort the match: it never matches
+                return False
+            regex = self.regex = re.compile(
+                source, re.DOTALL | (re.IGNORECASE | re.ASCII if self.ignorecase else 0))
+        return regex.fullmatch(text) is not None
 
 # POSIX classes as git's own ASCII ctype defines them (its isspace has no \v or \f)
 _CLASSES = {
@@ -35,6 +87,8 @@ _CLASSES = {
 def _bracket(pattern: str, i: int) -> tuple[str | None, int]:
     """Translate the ``[...]`` starting at ``i``: (regex, index after it); regex None when git
     would abort the match (an unterminated set or an unknown class)."""
+    import re
+
     i += 1
     negated = i < len(pattern) and pattern[i] in "!^"
     if negated:
@@ -95,6 +149,8 @@ def _bracket(pattern: str, i: int) -> tuple[str | None, int]:
 
 def translate(glob: str) -> str | None:
     """A regex for git's ``wildmatch(glob, path, WM_PATHNAME)``; None if it can never match."""
+    import re
+
     out: list[str] = []
     i, n = 0, len(glob)
     while i < n:
@@ -136,7 +192,6 @@ def parse(text: bytes, ignorecase: bool = False) -> list[_Rule]:
     if text.startswith(b"\xef\xbb\xbf"):
         text = text[3:]
     rules: list[_Rule] = []
-    flags = re.DOTALL | (re.IGNORECASE | re.ASCII if ignorecase else 0)
     for raw in text.split(b"\n"):
         line = raw[:-1] if raw.endswith(b"\r") else raw
         if not line or line.startswith(b"#"):
@@ -152,8 +207,7 @@ def parse(text: bytes, ignorecase: bool = False) -> list[_Rule]:
             continue
         glob = line.decode("utf-8", "surrogateescape")
         base_only = "/" not in glob
-        regex = translate(glob[1:] if glob.startswith("/") else glob)
-        rules.append((re.compile(regex, flags) if regex is not None else None, negated,
+        rules.append((_Glob(glob[1:] if glob.startswith("/") else glob, ignorecase), negated,
                       dir_only, base_only))
     return rules
 
@@ -211,10 +265,10 @@ def read_rules_file(path: str, nofollow: bool) -> bytes | None:
 
 def _last_match(rules: list[_Rule], rel: str, base_name: str, is_dir: bool) -> bool | None:
     """True (excluded) / False (re-included) by the last matching rule, None if none match."""
-    for regex, negated, dir_only, base_only in reversed(rules):
-        if regex is None or (dir_only and not is_dir):
+    for glob, negated, dir_only, base_only in reversed(rules):
+        if dir_only and not is_dir:
             continue
-        if regex.fullmatch(base_name if base_only else rel):
+        if glob.matches(base_name if base_only else rel):
             return not negated
     return None
 

@@ -35,6 +35,8 @@ GLOBS = [
     "#comment\n\n*.pdf", "doc/\n!doc/c.pdf", "*\n!*/\n!*.log",
     "v[[:space:]]t", "v[[:blank:]]t", "v[[:cntrl:]]t", "[\\]]x", "[a-\\c]x", "[[:x]x",
     "x[[:alpha:]", "[x-]z", "[\\", "[a-\\",
+    # one "*" between plain text, matched with string methods (a.txt's "a*" too)
+    "doc/*", "*/build", "sub/*.log", "a*", "*x", "UP*", "*.Log", "ab[c*", ".env.*.local",
 ]
 
 
@@ -113,6 +115,30 @@ def test_crlf_bom_and_symlinked_gitignore(tmp_path: Path) -> None:
 ])
 def test_translate(glob: str, regex: str | None) -> None:
     assert translate(glob) == regex
+
+
+def test_string_matching_equals_the_regular_expression() -> None:
+    """Plain and one-star patterns skip the regular expression; on seeded random globs and
+    names they match exactly where the translated expression fully matches."""
+    import random
+    import re
+
+    from ayjnt_hooks.git.ignore import _Glob
+
+    rng = random.Random(20261202)
+    pieces = ["a", "B", "b", "/", ".", "*", "**", "?", "[a]", "\\*", "x", "\u00e9", "\u00c9"]
+    names = ["a", "b", "B", "ab", "aB/b", "a/b", ".", "a.b", "x/a", "ax", "AB", "\u00e9",
+             "\u00c9", "a/", "", "*", "a*b"]
+    for _ in range(4000):
+        glob = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))
+        for ignorecase in (False, True):
+            matcher = _Glob(glob, ignorecase)
+            source = translate(glob)
+            flags = re.DOTALL | (re.IGNORECASE | re.ASCII if ignorecase else 0)
+            for _ in range(6):
+                name = "".join(rng.choice(names) for _ in range(rng.randint(1, 3)))
+                expected = source is not None and re.fullmatch(source, name, flags) is not None
+                assert matcher.matches(name) == expected, (glob, name, ignorecase)
 
 
 def test_unreadable_and_missing_files_are_skipped(tmp_path: Path) -> None:
