@@ -186,16 +186,22 @@ def test_racy_crlf_content(repo: Path, script: str, proven: bool,
     assert proven_clean(discover(str(repo))) is proven
 
 
-@pytest.mark.parametrize(("count", "load", "forks"), [
-    pytest.param(1_000, 0.0, False, id="small-idle"),
-    pytest.param(4_000, 0.0, True, id="mid-idle"),
-    pytest.param(4_000, 9.0, False, id="mid-busy"),
-    pytest.param(4_000, None, False, id="mid-no-load-average"),
-    pytest.param(20_000, 9.0, True, id="large-busy"),
+@pytest.mark.parametrize(("count", "running", "load", "forks"), [
+    pytest.param(1_000, b"1", 0.0, False, id="small-idle"),
+    pytest.param(4_000, b"1", 9.0, True, id="mid-a-cpu-free-now-after-a-busy-minute"),
+    pytest.param(4_000, b"2", 0.0, False, id="mid-both-cpus-busy-now"),
+    pytest.param(4_000, b"x", 0.0, True, id="mid-no-count-idle-load-average"),
+    pytest.param(4_000, b"x", 9.0, False, id="mid-no-count-busy-load-average"),
+    pytest.param(4_000, None, None, False, id="mid-neither"),
+    pytest.param(20_000, b"5", 9.0, True, id="large-busy"),
 ])
-def test_when_the_worker_is_forked(monkeypatch: pytest.MonkeyPatch, count: int,
-                                   load: float | None, forks: bool) -> None:
-    """A second process for a mid-size index only while a second CPU is free."""
+def test_when_the_worker_is_forked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                   count: int, running: bytes | None, load: float | None,
+                                   forks: bool) -> None:
+    """A second process for a mid-size index only while a second CPU is free: the tasks
+    running at this instant (/proc/loadavg's fourth field), else the load average."""
+    import builtins
+
     from ayjnt_hooks.git import cleanproof
 
     def getloadavg() -> tuple[float, float, float]:
@@ -203,6 +209,26 @@ def test_when_the_worker_is_forked(monkeypatch: pytest.MonkeyPatch, count: int,
             raise OSError("no load average")
         return load, load, load
 
+    fake = tmp_path / "loadavg"
+    fake.write_bytes(b"0.1 0.1 0.1 " + running + b"/80 123\n" if running else b"")
+    real_open = builtins.open
+
+    def fake_open(path: object, *args: object, **kwargs: object) -> object:
+        if path == "/proc/loadavg":
+            if running is None:
+                raise FileNotFoundError(path)
+            path = fake
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(builtins, "open", fake_open)
     monkeypatch.setattr(os, "getloadavg", getloadavg)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert cleanproof._fork_pays(count) is forks
+
+
+def test_this_kernel_counts_running_tasks_where_cpu_free_reads_them() -> None:
+    """The field _cpu_free reads is there and counts this process (so at least 1)."""
+    if not os.path.exists("/proc/loadavg"):
+        pytest.skip("no /proc/loadavg here")
+    with open("/proc/loadavg", "rb") as f:
+        assert int(f.read().split()[3].split(b"/")[0]) >= 1
