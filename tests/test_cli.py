@@ -77,6 +77,7 @@ PROJECT_IGNORES = "node_modules\n.ayjnt/*\n!.ayjnt/migrations.json\n*.tgz\n.env.
     pytest.param(["status", "--porcelain"], "clean", [], id="clean-porcelain"),
     pytest.param(["status"], "clean", [], id="clean-text"),
     pytest.param(["status", "--json"], "ignored", [], id="ignored-build-output-json"),
+    pytest.param(["status", "--json"], "ahead", [], id="ahead-a-walk-over-objects"),
     # the control: a dirty tree needs git's exact rules, so the check above can fail
     pytest.param(["status", "--json"], "dirty", ["ayjnt_hooks.git.porcelain"], id="dirty-json"),
 ])
@@ -98,6 +99,9 @@ def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[
              "git push -q up main && git update-ref refs/remotes/origin/main HEAD" + AGE)
     if state == "dirty":
         (root / "work" / "README.md").write_text("changed\n")
+    if state == "ahead":
+        sh(root / "work", "git commit -q --allow-empty -m two && git commit -q --allow-empty "
+                          "-m three" + AGE)
     if state == "ignored":
         sh(root / "work", "mkdir -p node_modules/x .ayjnt/dist && touch node_modules/x/i.js "
                           ".ayjnt/dist/w.jsonc p.tgz .env.dev.local")
@@ -115,6 +119,8 @@ def test_a_clean_status_imports_only_what_it_needs(tmp_path: object, argv: list[
     else:
         assert {"--json": f'"clean": {"false" if dirty else "true"}'}.get(
             argv[-1], "working tree: clean") in proc.stdout
+        assert ('"ahead": 2' if state == "ahead" else '"ahead": 0') in proc.stdout or \
+            argv[-1] != "--json"
 
 
 # --- tab completion, generated from the parser, run by the real shells ---------------------

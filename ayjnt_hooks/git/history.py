@@ -27,7 +27,6 @@ from .repo import Repo
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
-    from re import Pattern
     from typing import Callable
 
     from .commitgraph import CommitGraph
@@ -41,24 +40,23 @@ _UNPACKED = 2048  # graph commits read one by one before the whole chunk is deco
 # A commit's header (tree, parents, author, committer) almost always fits in this much;
 # the rest of a long message is not inflated.
 _HEAD_BYTES = 640
-_PATTERNS: dict[str, Pattern[bytes]] = {}  # compiled on first use: only object reads need them
+# (bytes methods, not regular expressions: `re` costs more to import than a short walk)
+_HEX = b"0123456789abcdefABCDEF"
+_C_SPACE = b" \t\n\v\f\r"  # C's isspace, which strtoumax skips
+_DIGITS = b"0123456789"
 
 
-def _pattern(name: str) -> Pattern[bytes]:
-    found = _PATTERNS.get(name)
-    if found is None:
-        import re
-
-        found = _PATTERNS[name] = re.compile({
-            "date": rb"[ \t\n\v\f\r]*([+-]?)([0-9]*)",  # strtoumax: spaces, a sign, digits
-            "hex": rb"[0-9a-fA-F]{40}",  # get_oid_hex
-            # The header as nearly every commit has it, matched at C speed; whatever this does
-            # not match (odd spacing, upper-case ids, a '>' in a name, no message) goes
-            # through parse_commit.
-            "usual": rb"tree [0-9a-f]{40}\n((?:parent [0-9a-f]{40}\n)*)author [^\n]*\n"
-                     rb"committer [^>\n]*> ?([0-9]{1,19}) [^\n]*\n.",
-        }[name], re.DOTALL)
-    return found
+def _span(data: bytes, pos: int, chars: bytes) -> int:
+    """The offset after the run of ``chars`` at ``pos`` (``lstrip`` over slices of doubling
+    size: C-level calls for a run of any length)."""
+    step = 32
+    while True:
+        chunk = data[pos:pos + step]
+        rest = len(chunk.lstrip(chars))
+        pos += len(chunk) - rest
+        if rest or len(chunk) < step:
+            return pos
+        step *= 2
 
 
 class BranchFacts:
@@ -95,13 +93,12 @@ def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
         if not complete and size <= 46:
             return None
         raise _Unparsable("bogus commit object")
-    hex_id = _pattern("hex").fullmatch
-    if not hex_id(data, 5, 45):
+    if data[5:45].translate(None, _HEX):  # get_oid_hex: 40 hex digits, either case
         raise _Unparsable("bad tree pointer")
     pos = 46
     parents = []
     while pos + 47 < size and data[pos:pos + 7] == b"parent ":
-        if size <= pos + 48 or data[pos + 47] != 10 or not hex_id(data, pos + 7, pos + 47):
+        if size <= pos + 48 or data[pos + 47] != 10 or data[pos + 7:pos + 47].translate(None, _HEX):
             if not complete and size <= pos + 48:
                 return None
             raise _Unparsable("bad parents")
@@ -119,11 +116,13 @@ def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
     nl = data.find(b"\n", gt) if gt >= 0 else -1
     if nl < 0 or nl + 1 >= size:
         return (parents, 0) if complete else None
-    m = _pattern("date").match(data, gt + 1)
-    assert m is not None  # the pattern matches the empty string
-    if not complete and m.end() >= size:
+    # strtoumax: blanks (a newline too), a sign, digits
+    start = _span(data, gt + 1, _C_SPACE)
+    sign = data[start:start + 1] if data[start:start + 1] in (b"+", b"-") else b""
+    end = _span(data, start + len(sign), _DIGITS)
+    if not complete and end >= size:
         return None
-    sign, digits = m.groups()
+    digits = data[start + len(sign):end]
     value = int(digits) if digits else 0
     if value > _TIME_MAX:
         value = _TIME_MAX  # ERANGE
@@ -298,27 +297,20 @@ class CommitGraphWalker:
     def _load_object(self, extra: int) -> tuple[int, ...] | None:
         oid = self._oids[extra]
         ids: list[bytes]
-        usual = None
+        parsed = None
         reader = self._reader
         if reader is not None and not self._replace:
-            match = _pattern("usual").match
-            head = reader.commit_head(oid, _HEAD_BYTES)
-            usual = match(head) if head is not None else None
-            if usual is None:
-                found = reader.read_prefix(oid, _HEAD_BYTES)
-                usual = match(found[1]) if found is not None and found[0] == 1 else None
-        if usual is not None:
-            from binascii import unhexlify  # (a shared library: loaded once a walk needs it)
-
-            block = usual[1]  # "parent <40 hex>\n" lines
-            ids = [unhexlify(block[i + 7:i + 47]) for i in range(0, len(block), 48)]
-            date = int(usual[2])
-        else:
-            try:
-                hex_parents, date = self._read_commit(self._replace.get(oid, oid))
-            except _Unparsable:
-                return None
-            ids = [bytes.fromhex(p.decode()) for p in hex_parents]
+            head = reader.commit_head(oid, _HEAD_BYTES)  # (through the line after committer)
+            if head is not None:
+                try:
+                    parsed = parse_commit(head, False)
+                except _Unparsable:
+                    parsed = None  # (the general path below says it again, or reads more)
+        try:
+            hex_parents, date = parsed or self._read_commit(self._replace.get(oid, oid))
+        except _Unparsable:
+            return None
+        ids = [bytes.fromhex(p.decode()) for p in hex_parents]
         if oid in self._shallow:
             ids = []
         elif oid in self._grafts:
