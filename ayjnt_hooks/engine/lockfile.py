@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
 
 from ..errors import AyjntError
+from ..records import Record
 from . import jsjson
 from .scan import Agent, Manifest, decode
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Lockfile = dict[str, Any]
 
 LOCKFILE_PATH = ".ayjnt/migrations.json"
 RESTORE_COMMAND = f"git checkout HEAD -- {LOCKFILE_PATH}"
@@ -24,8 +30,6 @@ _OBJECT_PROTOTYPE_KEYS = frozenset((
     "constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString",
     "toString", "valueOf", "__proto__", "__defineGetter__", "__defineSetter__",
     "__lookupGetter__", "__lookupSetter__"))
-
-Lockfile = dict[str, Any]
 
 
 def empty_lockfile() -> Lockfile:
@@ -119,19 +123,19 @@ def js_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Move(NamedTuple):
+class Move(Record):
     from_agent_id: str
     to_agent_id: str
     class_name: str
 
 
-class Rename(NamedTuple):
+class Rename(Record):
     from_class: str | None  # None: ayjnt's "undefined" (agentId shadowed an Object key)
     to_class: str
     agent_id: str
 
 
-class Deleted(NamedTuple):
+class Deleted(Record):
     agent_id: str
     class_name: str
 

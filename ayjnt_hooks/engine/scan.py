@@ -8,9 +8,9 @@ whitespace set, ``.`` stops at any JS line terminator and multiline ``^`` also m
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from ..errors import AyjntError
+from ..records import Record
 from .collation import UnprovenOrder, sort_key
 from .snapshot import MAX_FILE_BYTES, Snapshot, too_large
 
@@ -67,7 +67,7 @@ def strip_comments(source: str) -> str:
     return _TOKEN.sub(_blank_comment, source)
 
 
-class ParsedSource(NamedTuple):
+class ParsedSource(Record):
     class_name: str
     base_class: str
     agent_id: str | None
@@ -117,14 +117,14 @@ def detect_host_only_globals(source: str) -> str | None:
     return spec.group().replace('"', "").replace("'", "") if spec else None
 
 
-class ToolsFile(NamedTuple):
+class ToolsFile(Record):
     path: str  # project-relative
     runtime: str  # "worker" | "host"
     route_path: str
     optional_on_deploy: bool
 
 
-class Agent(NamedTuple):
+class Agent(Record):
     agent_id: str
     class_name: str
     base_class: str
@@ -136,7 +136,7 @@ class Agent(NamedTuple):
     tools: tuple[ToolsFile, ...] = ()
 
 
-class Workflow(NamedTuple):
+class Workflow(Record):
     class_name: str
     base_class: str
     binding: str
@@ -145,7 +145,7 @@ class Workflow(NamedTuple):
     source_file: str
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     agents: tuple[Agent, ...]
     workflows: tuple[Workflow, ...] = ()
 

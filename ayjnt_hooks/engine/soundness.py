@@ -5,9 +5,12 @@ Pure: takes parsed lockfiles, returns problems as text. Used by the ``ayjnt-lock
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .jsjson import stringify
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Any
 
 _VTAG = re.compile("v([0-9]+)")
 
