@@ -6,7 +6,7 @@ is fixed: a class that moves into the agentId of a deleted class stays in ``clas
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+import time
 
 from ..errors import AyjntError
 from ..records import Record
@@ -119,8 +119,10 @@ def next_tag(lockfile: Lockfile) -> str:
 
 
 def js_now() -> str:
-    """``new Date().toISOString()``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``new Date().toISOString()``: UTC, the milliseconds of ``Date.now()`` (floored). From
+    :mod:`time`, which is built in (:mod:`datetime` costs 3 ms to import)."""
+    ms = time.time_ns() // 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
 class Move(Record):

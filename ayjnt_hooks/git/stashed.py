@@ -7,7 +7,6 @@ that patch (read-only) and apply its hunks for one file in memory.
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 
@@ -25,6 +24,8 @@ def stashed_patch() -> bytes | None:
     """The patch pre-commit stashed for the run that started us, if any."""
     if os.environ.get("PRE_COMMIT") != "1":
         return None
+    import glob  # (only under pre-commit: glob brings fnmatch)
+
     candidates = glob.glob(os.path.join(glob.escape(store_dir()), f"patch*-{os.getppid()}"))
     if not candidates:
         return None
