@@ -23,7 +23,7 @@ LOCKFILE_PATH = ".ayjnt/migrations.json"
 RESTORE_COMMAND = f"git checkout HEAD -- {LOCKFILE_PATH}"
 _RESTORE_HINT = ("This file is the committed source of truth for production migrations — "
                  "restore it from git rather than editing by hand.")
-_TAG_RE = re.compile("v([0-9]+)")
+_TAG = "v([0-9]+)"
 # Keys every JS object inherits: ``classes[agentId]`` finds these even when the lockfile has no
 # such own key, which makes ayjnt treat a new agent with that id as a rename from ``undefined``.
 _OBJECT_PROTOTYPE_KEYS = frozenset((
@@ -112,7 +112,7 @@ def serialize(lockfile: Lockfile) -> bytes:
 def next_tag(lockfile: Lockfile) -> str:
     highest: float = 0
     for m in lockfile["migrations"]:
-        match = _TAG_RE.fullmatch(m["tag"])
+        match = re.fullmatch(_TAG, m["tag"])
         if match:
             highest = max(highest, jsjson.parse_int(match.group(1)))
     return "v" + jsjson.number_to_string(highest + 1)  # `v${max + 1}`

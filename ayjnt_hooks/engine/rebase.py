@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     Entry = dict[str, Any]
     Identity = tuple[str, str]  # ("base", name at the merge base) | ("new", name when created)
-_VTAG = re.compile("v([0-9]+)")
+_VTAG = "v([0-9]+)"
 
 
 # ------------------------------------------------------------------ entries
@@ -222,7 +222,7 @@ def merge_appended(base: lf.Lockfile, keep: lf.Lockfile, other: lf.Lockfile, *,
             dropped.append((entry, twin))
             tag_map[entry["tag"]] = twin["tag"]
             continue
-        if _VTAG.fullmatch(entry["tag"]):
+        if re.fullmatch(_VTAG, entry["tag"]):
             new_tag = lf.next_tag({"migrations": migrations})
         elif entry["tag"] in tags:
             return _conflict(f"{other_label}'s entry {entry['tag']} reuses a tag {keep_label} "

@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # (typing is not imported at run time: start-up time coun
 if TYPE_CHECKING:
     from typing import Any
 
-_VTAG = re.compile("v([0-9]+)")
+_VTAG = "v([0-9]+)"
 
 
 def has_conflict_markers(data: bytes) -> bool:
@@ -38,7 +38,7 @@ def soundness_problems(lock: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: tag {tag!r} appears more than once — two branches each "
                             "staged it; keep one history and re-run `ayjnt build`")
         seen.add(tag)
-        match = _VTAG.fullmatch(tag)
+        match = re.fullmatch(_VTAG, tag)
         if match:
             n = match.group(1).lstrip("0") or "0"  # compared as digit strings: no int() limit
             if last is not None and (len(n), n) <= (len(last), last):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK = rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@"
 
 
 def store_dir() -> str:
@@ -46,7 +46,7 @@ def apply_to(patch: bytes, repo_path: str, old: bytes) -> bytes | None:
     pos = 0
     i = start + 1
     while i < len(lines) and not lines[i].startswith(b"diff --git "):
-        m = _HUNK.match(lines[i])
+        m = re.match(_HUNK, lines[i])
         if not m:
             i += 1
             continue
