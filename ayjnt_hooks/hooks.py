@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, NamedTuple
 
 from .engine import lockfile as lf
 from .engine.scan import is_project, not_a_project, scan
@@ -27,8 +26,10 @@ from .engine.soundness import (
     soundness_problems,
 )
 from .errors import AyjntError
+from .records import Record
 from .report import ERROR, WARNING, Finding, paint
 
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -54,7 +55,7 @@ def infer_stage(explicit: str | None) -> str:
     return MANUAL
 
 
-class Target(NamedTuple):
+class Target(Record):
     """One snapshot to check, with how to name it to a person."""
     snapshot: Snapshot
     description: str
@@ -561,7 +562,7 @@ def in_raw_push_hook(explicit_stage: str | None) -> bool:
     return git_push_args() is not None
 
 
-class PushLine(NamedTuple):
+class PushLine(Record):
     local_ref: str
     local_sha: str
     remote_ref: str

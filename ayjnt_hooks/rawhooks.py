@@ -7,8 +7,6 @@ itself only checks the first).
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -84,6 +82,8 @@ def _check_hook_shape(path: str) -> None:
 def script(hook: str, project: str) -> str:
     """The hook: pinned to this interpreter, and saying so when it is gone (a deleted
     virtualenv would otherwise fail every commit with `exec: …/python3: not found`)."""
+    import shlex  # (install only: the hook itself never quotes anything)
+
     cwd_args = f" --cwd {shlex.quote(project)}" if project else ""
     python = shlex.quote(sys.executable)
     package = shlex.quote(os.path.dirname(os.path.abspath(__file__)))
@@ -189,6 +189,8 @@ def _run_legacy(hook: str, argv: Sequence[str], stdin: bytes | None) -> int:
     legacy = os.path.join(hooks_dir(discover(os.getcwd())), hook + ".legacy")
     if not os.access(legacy, os.X_OK):
         return 0
+    import subprocess  # (only when there is a legacy hook to run)
+
     return subprocess.run([legacy, *argv], input=stdin).returncode
 
 

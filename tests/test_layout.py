@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ayjnt_hooks"
 ENTRY_POINTS = ("cli", "hooks", "rawhooks", "deploy", "report", "__main__")
-SHARED = "ayjnt_hooks.errors"  # the one leaf every layer may use
+SHARED = ("ayjnt_hooks.errors", "ayjnt_hooks.records")  # the leaves every layer may use
 SNAPSHOT_PROTOCOL = "ayjnt_hooks.engine.snapshot"
 
 
@@ -65,7 +65,7 @@ def layer(name: str) -> str:
 def allowed(importer: str, imported: str) -> bool:
     if not imported.startswith("ayjnt_hooks"):
         return layer(importer) != "engine" or not imported.startswith("dulwich")
-    if imported == SHARED or imported == "ayjnt_hooks":
+    if imported in SHARED or imported == "ayjnt_hooks":
         return True
     kind = layer(importer)
     if kind == "engine":
@@ -82,7 +82,7 @@ def test_imports_follow_the_layer_rule(name: str) -> None:
 
 
 def test_shared_modules_are_leaves() -> None:
-    for leaf in (SHARED, "ayjnt_hooks.report"):
+    for leaf in (*SHARED, "ayjnt_hooks.report"):
         own = {i for i in imports_of(leaf) if i.startswith("ayjnt_hooks")}
         assert not own, f"{leaf} imports {own}"
 
@@ -134,3 +134,38 @@ def test_the_checks_above_can_fail() -> None:
     assert not allowed("ayjnt_hooks.git.porcelain", "ayjnt_hooks.hooks")
     assert allowed("ayjnt_hooks.git.snapshots", SNAPSHOT_PROTOCOL)
     assert "ayjnt_hooks.git.trees" in imports_of("ayjnt_hooks.git.porcelain")
+
+
+# What a hook's start-up must not import (ARCHITECTURE.md, "start-up is a budget"): each is
+# milliseconds on every `git commit`. The failing run also shows the no-Bun hint, which looks
+# for `ayjnt-hooks` on PATH (shutil.which) and quotes its path (shlex).
+NOT_ON_THE_HOOK_PATH = ("typing", "datetime", "json", "dulwich", "argparse")
+NOT_WHEN_IT_PASSES = (*NOT_ON_THE_HOOK_PATH, "shutil", "shlex", "glob", "subprocess")
+
+
+@pytest.mark.parametrize(("argv", "pending"), [
+    (["pre-commit"], False), (["check-migrations"], False), (["hook-impl", "pre-commit"], False),
+    (["pre-commit"], True), (["check-migrations", "--stage", "manual"], True)],
+    ids=["pre-commit", "check-migrations", "raw-hook", "pre-commit-pending",
+         "check-migrations-pending"])
+def test_the_hook_path_imports_no_more_than_it_needs(tmp_path: Path, argv: list[str],
+                                                     pending: bool) -> None:
+    from .conftest import sh, write_files
+    from .test_hooks import make_repo
+
+    proj = make_repo(tmp_path)
+    if pending:  # a new agent, staged, its lockfile change not: exit 1 with the whole story
+        write_files(proj, {"agents/support/agent.ts":
+                           "export default class SupportAgent extends Agent {}\n"})
+        sh(proj, "git add -A")
+    forbidden = NOT_ON_THE_HOOK_PATH if pending else NOT_WHEN_IT_PASSES
+    if argv[0] == "hook-impl":  # (cli parses hook-impl with argparse: not the engine's to fix)
+        forbidden = tuple(m for m in forbidden if m != "argparse")
+    code = ("import sys\nfrom ayjnt_hooks.cli import main\n"
+            f"code = main({argv!r})\n"
+            f"loaded = sorted(m for m in {forbidden!r} if m in sys.modules)\n"
+            "print(code, *loaded)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=proj, capture_output=True,
+                          text=True, check=True)
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last == ("1" if pending else "0"), f"{argv} loaded {last.split()[1:]}: {proc.stdout}"

@@ -16,16 +16,20 @@ it was created with. That is how a refusal can say "this deletes storage the bra
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
 
 from ..errors import AyjntError
+from ..records import Record
 from . import lockfile as lf
 from .scan import Manifest
 from .soundness import first_difference, soundness_problems
 
-Entry = dict[str, Any]
-Identity = tuple[str, str]  # ("base", name at the merge base) | ("new", name when created)
-_VTAG = re.compile("v([0-9]+)")
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Entry = dict[str, Any]
+    Identity = tuple[str, str]  # ("base", name at the merge base) | ("new", name when created)
+_VTAG = "v([0-9]+)"
 
 
 # ------------------------------------------------------------------ entries
@@ -128,12 +132,12 @@ def published_side(a: lf.Lockfile, b: lf.Lockfile, refs: list[tuple[str, lf.Lock
 
 # ------------------------------------------------------------------ the merge driver
 
-class Renumbered(NamedTuple):
+class Renumbered(Record):
     before: Entry
     after: Entry
 
 
-class MergeOutcome(NamedTuple):
+class MergeOutcome(Record):
     lockfile: lf.Lockfile | None  # None: leave the conflict
     problems: list[str]
     renumbered: list[Renumbered]
@@ -144,7 +148,7 @@ def _conflict(*problems: str) -> MergeOutcome:
     return MergeOutcome(None, list(problems), [], [])
 
 
-class _State(NamedTuple):
+class _State(Record):
     key: str
     value: dict[str, Any]
 
@@ -218,7 +222,7 @@ def merge_appended(base: lf.Lockfile, keep: lf.Lockfile, other: lf.Lockfile, *,
             dropped.append((entry, twin))
             tag_map[entry["tag"]] = twin["tag"]
             continue
-        if _VTAG.fullmatch(entry["tag"]):
+        if re.fullmatch(_VTAG, entry["tag"]):
             new_tag = lf.next_tag({"migrations": migrations})
         elif entry["tag"] in tags:
             return _conflict(f"{other_label}'s entry {entry['tag']} reuses a tag {keep_label} "
@@ -313,13 +317,13 @@ def _remap(state: _State, tag_map: dict[str, str]) -> _State:
 
 # ------------------------------------------------------------------ rebase-lockfile
 
-class DeletionReason(NamedTuple):
+class DeletionReason(Record):
     class_name: str
     agent_id: str
     why: str
 
 
-class RebasePlan(NamedTuple):
+class RebasePlan(Record):
     result: lf.Lockfile | None  # None: refused
     diff: lf.Diff | None
     up_to_date: bool  # the current lockfile already is a sound extension of the upstream's

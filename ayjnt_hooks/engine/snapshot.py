@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Protocol
 
 from ..errors import AyjntError
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # (a protocol is only ever read by mypy)
 
 
 class Snapshot(Protocol):

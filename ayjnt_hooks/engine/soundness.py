@@ -5,11 +5,14 @@ Pure: takes parsed lockfiles, returns problems as text. Used by the ``ayjnt-lock
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .jsjson import stringify
 
-_VTAG = re.compile("v([0-9]+)")
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
+if TYPE_CHECKING:
+    from typing import Any
+
+_VTAG = "v([0-9]+)"
 
 
 def has_conflict_markers(data: bytes) -> bool:
@@ -35,7 +38,7 @@ def soundness_problems(lock: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: tag {tag!r} appears more than once — two branches each "
                             "staged it; keep one history and re-run `ayjnt build`")
         seen.add(tag)
-        match = _VTAG.fullmatch(tag)
+        match = re.fullmatch(_VTAG, tag)
         if match:
             n = match.group(1).lstrip("0") or "0"  # compared as digit strings: no int() limit
             if last is not None and (len(n), n) <= (len(last), last):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-_OUTSIDE_NAME = re.compile("[^a-z0-9_-]+")
+_OUTSIDE_NAME = "[^a-z0-9_-]+"
 
 
 def worker_name_from_package(name: str) -> str:
     """ayjnt's sanitisation of ``package.json`` ``name`` (TV-26); ``""`` means "fall back"."""
     if name.startswith("@") and "/" in name:
         name = name.split("/", 1)[1]
-    return _OUTSIDE_NAME.sub("-", name.lower()).strip("-")
+    return re.sub(_OUTSIDE_NAME, "-", name.lower()).strip("-")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gc
 import struct
-from typing import NamedTuple
 
+from ..records import Record
 from .damage import Corrupt
 from .varint import offset_varint
 
 
-class IndexEntry(NamedTuple):
+class IndexEntry(Record):
     """One index entry; timestamps as full nanoseconds, ``path`` decoded (surrogateescape)."""
     path: str
     ctime_ns: int

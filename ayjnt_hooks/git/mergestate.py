@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import NamedTuple
 
+from ..records import Record
 from .history import CommitGraphWalker
 from .repo import Repo
 
@@ -20,7 +20,7 @@ CONTINUE = {MERGE: "git merge --continue", REBASE: "git rebase --continue",
             AM: "git am --continue"}
 
 
-class Operation(NamedTuple):
+class Operation(Record):
     kind: str | None  # one of the constants above; None: nothing in progress
     head: str | None  # HEAD's commit
     other: str | None  # MERGE_HEAD / REBASE_HEAD / CHERRY_PICK_HEAD / REVERT_HEAD

@@ -7,11 +7,10 @@ that patch (read-only) and apply its hunks for one file in memory.
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 
-_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK = rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@"
 
 
 def store_dir() -> str:
@@ -25,6 +24,8 @@ def stashed_patch() -> bytes | None:
     """The patch pre-commit stashed for the run that started us, if any."""
     if os.environ.get("PRE_COMMIT") != "1":
         return None
+    import glob  # (only under pre-commit: glob brings fnmatch)
+
     candidates = glob.glob(os.path.join(glob.escape(store_dir()), f"patch*-{os.getppid()}"))
     if not candidates:
         return None
@@ -45,7 +46,7 @@ def apply_to(patch: bytes, repo_path: str, old: bytes) -> bytes | None:
     pos = 0
     i = start + 1
     while i < len(lines) and not lines[i].startswith(b"diff --git "):
-        m = _HUNK.match(lines[i])
+        m = re.match(_HUNK, lines[i])
         if not m:
             i += 1
             continue

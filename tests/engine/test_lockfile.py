@@ -391,3 +391,18 @@ def test_wrangler_projection() -> None:
         {"timestamp": TS, "deleted_classes": ["A"], "tag": "v2", "other": 1}], "classes": {}}
     assert lf.wrangler_migrations(before) == [{"tag": "v1", "new_sqlite_classes": ["A"]},
                                               {"tag": "v2", "deleted_classes": ["A"]}]
+
+
+def test_js_now_is_what_datetime_would_write() -> None:
+    """``new Date().toISOString()``, made from :mod:`time` (datetime is not imported)."""
+    from datetime import datetime, timedelta, timezone
+
+    before = datetime.now(timezone.utc)
+    now = lf.js_now()
+    after = datetime.now(timezone.utc)
+    assert len(now) == 24 and now[10] == "T" and now.endswith("Z")
+    made = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    assert made.isoformat(timespec="milliseconds").replace("+00:00", "Z") == now
+    # (datetime rounds to the microsecond, Date.now() floors to the millisecond)
+    assert before.replace(microsecond=before.microsecond // 1000 * 1000) - made \
+        <= timedelta(milliseconds=1) and made <= after

@@ -14,6 +14,7 @@ from ayjnt_hooks.engine.scan import (
     default_agent_id,
     detect_host_only_globals,
     folder_to_route,
+    is_route_group,
     parse_agent_source,
     scan,
     strip_comments,
@@ -435,3 +436,17 @@ def test_binary_and_non_utf8_agent(project: Project) -> None:
     assert "could not find" in _scan_error(root)
     (root / "agents/a/agent.ts").write_bytes(b"\xff\nexport default class A extends Agent {}")
     assert [a[3] for a in _scan(root)] == ["A", "B"]
+
+
+@pytest.mark.parametrize(("segment", "group"), [
+    ("(a)", True), ("(()", True), ("())", True), ("(a)b)", True), ("(\t)", True), ("( )", True),
+    ("()", False), ("(", False), (")", False), ("", False), ("a(b)", False), ("(b)a", False),
+    ("(a\nb)", False), ("(a\rb)", False), ("(a\u2028)", False), ("(\u2029)", False),
+    ("(\n)", False), ("(a)\n", False), ("\n(a)", False), ("(\u0085)", True), ("(\u2027)", True),
+])
+def test_route_group_is_the_js_regex(segment: str, group: bool) -> None:
+    """ayjnt's ``/^\\([^\\n\\r\\u2028\\u2029]+\\)$/``: tested without a regex, the same answers."""
+    import re
+
+    js = re.fullmatch("\\([^\n\r\u2028\u2029]+\\)", segment) is not None
+    assert is_route_group(segment) == js == group
