@@ -8,13 +8,10 @@ is ours. Messages are ayjnt 0.5.9's where ayjnt has them.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
-from typing import TYPE_CHECKING, Any
 
 from .errors import (
     REPORT_URL,
@@ -26,7 +23,11 @@ from .errors import (
 )
 from .report import ERROR, OK, WARNING, Finding, emit_json, error_json, paint
 
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
 if TYPE_CHECKING:
+    from types import FrameType
+    from typing import Any
+
     from .engine.lockfile import Diff, Lockfile
     from .engine.scan import Manifest
     from .git.repo import Repo
@@ -322,6 +323,8 @@ class Deploy:
         text = data.decode("utf-8", "replace")
         if text.startswith("//"):
             text = text.split("\n", 1)[1] if "\n" in text else ""
+        import json
+
         try:
             config = json.loads(text)
         except ValueError as e:
@@ -477,6 +480,8 @@ def _package_roots(root: str) -> list[str]:
 
 
 def _dependencies(package_json: str) -> set[str]:
+    import json
+
     try:
         with open(package_json, encoding="utf-8") as f:
             data = json.load(f)
