@@ -26,8 +26,11 @@ _IDENT = "[A-Za-z_$][A-Za-z0-9_$]*"
 # and a command compiles only those it runs.
 CLASS_PATTERN = (
     f"{_LINE_START}[ \t]*export{_S}+default{_S}+class{_S}+({_IDENT}){_S}+extends{_S}+({_IDENT})")
+# ayjnt writes `agentId\s*(?::\s*string)?\s*=`; the blanks before the "=" are taken inside the
+# optional group instead (the same strings match, with the same groups): two `\s*` side by
+# side made a long run of blanks not followed by "=" cost quadratic time.
 AGENT_ID_PATTERN = (
-    f"{_LINE_START}[ \t]*export{_S}+const{_S}+agentId{_S}*(?::{_S}*string)?{_S}*={_S}*"
+    f"{_LINE_START}[ \t]*export{_S}+const{_S}+agentId{_S}*(?::{_S}*string{_S}*)?={_S}*"
     f"([\"'`])((?:(?!\\1){_DOT})+)\\1")
 _CAMEL = "([a-z0-9])([A-Z])"
 _BUN_MEMBER = f"(?<![A-Za-z0-9_$.])Bun{_S}*\\.{_S}*({_IDENT})"

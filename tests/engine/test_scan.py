@@ -450,3 +450,33 @@ def test_route_group_is_the_js_regex(segment: str, group: bool) -> None:
 
     js = re.fullmatch("\\([^\n\r\u2028\u2029]+\\)", segment) is not None
     assert is_route_group(segment) == js == group
+
+
+def test_agent_id_pattern_equals_ayjnt_s_on_random_sources() -> None:
+    """AGENT_ID_PATTERN takes the blanks before "=" inside the optional type annotation (one
+    `\\s*` instead of two side by side, which backtracked quadratically); on seeded random
+    sources it finds what ayjnt's own spelling finds, group for group."""
+    import random
+    import re
+
+    from ayjnt_hooks.engine import scan
+
+    ayjnt_s = re.compile(
+        f"{scan._LINE_START}[ \t]*export{scan._S}+const{scan._S}+agentId{scan._S}*"
+        f"(?::{scan._S}*string)?{scan._S}*={scan._S}*([\"'`])((?:(?!\\1){scan._DOT})+)\\1")
+    ours = re.compile(scan.AGENT_ID_PATTERN)
+    rng = random.Random(20261202)
+    pieces = ["export", "const", "agentId", ":", "string", "=", " ", "\t", "\n", "\u2028",
+              "\xa0", '"', "'", "`", "x", "a b", "\\", ";"]
+    for _ in range(20_000):
+        src = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        a, b = ayjnt_s.search(src), ours.search(src)
+        assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), src
+
+
+def test_a_long_run_of_blanks_after_agent_id_is_read_in_linear_time() -> None:
+    """200,000 blanks after `agentId` and no "=": ayjnt's spelling of the pattern backtracks
+    through every split of the run between its two `\\s*` (minutes); this one does not."""
+    src = "export const agentId" + " " * 200_000 + ";\nexport default class A extends Agent {}"
+    parsed = parse_agent_source(src)
+    assert parsed is not None and parsed.agent_id is None and parsed.class_name == "A"
