@@ -80,7 +80,7 @@ def section_line(line: str) -> Match[str] | None:
     return re.match(_SECTION_LINE, line)
 
 
-def _span(data: bytes, pos: int, chars: bytes) -> int:
+def span(data: bytes, pos: int, chars: bytes) -> int:
     """The offset after the run of ``chars`` that starts at ``pos``: ``lstrip`` over slices of
     doubling size, so that a run of any length costs C-level calls, not a step per byte."""
     step = 64
@@ -99,7 +99,7 @@ def _skip(data: bytes, pos: int) -> int:
     while pos < n:
         c = data[pos]
         if c in _BLANKS:
-            pos = _span(data, pos, _BLANKS)
+            pos = span(data, pos, _BLANKS)
         elif c == 35 or c == 59:  # '#', ';': to the end of the line
             end = data.find(b"\n", pos)
             pos = n if end < 0 else end
@@ -114,7 +114,7 @@ def _section(data: bytes, pos: int) -> tuple[str, int]:
     line: ``[name]``, or ``[name "sub"]`` with blanks before the quote and the escapes
     ``\\x`` (any character but a newline) inside it."""
     start = pos + 1
-    end = _span(data, start, _SECTION_CHARS)
+    end = span(data, start, _SECTION_CHARS)
     if end == len(data):
         raise _BadLine(end + 1)  # git read the end of the file as a newline
     name = data[start:end].decode("ascii").lower()
@@ -122,7 +122,7 @@ def _section(data: bytes, pos: int) -> tuple[str, int]:
         if end == start:
             raise _BadLine(pos)
         return name, end + 1
-    quote = _span(data, end, b" \t\r")
+    quote = span(data, end, b" \t\r")
     if quote == end or data[quote:quote + 1] != b'"':
         raise _BadLine(pos)
     i = quote + 1
@@ -321,10 +321,10 @@ def parse(data: bytes, on_value: Callable[[str, str, bytes | None, int], None]) 
             continue
         if c not in _ALPHA:
             raise _BadLine(pos)
-        end = _span(data, pos + 1, _KEY_CHARS)
+        end = span(data, pos + 1, _KEY_CHARS)
         key = data[pos:end].decode("ascii").lower()
         at = line_of(pos)
-        pos = _span(data, end, b" \t")
+        pos = span(data, end, b" \t")
         if pos >= n or data[pos] == 10:
             value: bytes | None = None
             pos += 1

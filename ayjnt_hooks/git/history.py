@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 
 from ..errors import AyjntError
+from .config import span
 from .repo import Repo
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up time counts here)
@@ -44,19 +45,6 @@ _HEAD_BYTES = 640
 _HEX = b"0123456789abcdefABCDEF"
 _C_SPACE = b" \t\n\v\f\r"  # C's isspace, which strtoumax skips
 _DIGITS = b"0123456789"
-
-
-def _span(data: bytes, pos: int, chars: bytes) -> int:
-    """The offset after the run of ``chars`` at ``pos`` (``lstrip`` over slices of doubling
-    size: C-level calls for a run of any length)."""
-    step = 32
-    while True:
-        chunk = data[pos:pos + step]
-        rest = len(chunk.lstrip(chars))
-        pos += len(chunk) - rest
-        if rest or len(chunk) < step:
-            return pos
-        step *= 2
 
 
 class BranchFacts:
@@ -117,9 +105,9 @@ def parse_commit(data: bytes, complete: bool) -> tuple[list[bytes], int] | None:
     if nl < 0 or nl + 1 >= size:
         return (parents, 0) if complete else None
     # strtoumax: blanks (a newline too), a sign, digits
-    start = _span(data, gt + 1, _C_SPACE)
+    start = span(data, gt + 1, _C_SPACE)
     sign = data[start:start + 1] if data[start:start + 1] in (b"+", b"-") else b""
-    end = _span(data, start + len(sign), _DIGITS)
+    end = span(data, start + len(sign), _DIGITS)
     if not complete and end >= size:
         return None
     digits = data[start + len(sign):end]

@@ -193,8 +193,8 @@ def test_tokenizer_equals_the_regular_expressions_it_replaced() -> None:
                 assert found == expected, (data, pos)
             m = key.match(data, pos)
             if m is not None:
-                end = config._span(data, pos + 1, config._KEY_CHARS)
-                assert (end, config._span(data, end, b" \t")) == (m.end(1), m.end()), (data, pos)
+                end = config.span(data, pos + 1, config._KEY_CHARS)
+                assert (end, config.span(data, end, b" \t")) == (m.end(1), m.end()), (data, pos)
 
 
 def test_a_value_of_a_million_quotes_is_refused_not_parsed_for_seconds(tmp_path: Path) -> None:
