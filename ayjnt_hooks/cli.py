@@ -463,6 +463,8 @@ def plain_args(argv: Sequence[str]) -> argparse.Namespace | None:
     full (no abbreviation, no ``--``, ``--cwd`` an existing folder, a valid ``--stage``),
     without importing argparse (a few ms on every commit). None for anything else, which
     argparse then parses, reporting any error in its usual words."""
+    if argv and argv[0] == "hook-impl":
+        return _hook_impl_args(argv)
     if not argv or argv[0] not in _PLAIN:
         return None
     flags, options = _PLAIN[argv[0]]
@@ -486,6 +488,27 @@ def plain_args(argv: Sequence[str]) -> argparse.Namespace | None:
     values["command"] = argv[0]
     values["func"] = {"status": cmd_status, "pre-commit": cmd_pre_commit}.get(argv[0], cmd_check)
     return _Plain(**values)  # type: ignore[return-value]
+
+
+def _hook_impl_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``hook-impl <hook> [--cwd <dir>] <git's own hook arguments>``, as ``install`` writes
+    it (``--cwd <dir>`` may come first too). git's arguments (a pre-push hook's remote and URL)
+    are taken as they are: argparse, whose ``nargs="*"`` list ends at the first option, took
+    those after ``--cwd`` for unknown arguments and refused every push of a project in a
+    subfolder. Anything else goes to argparse."""
+    rest = list(argv[1:])
+    cwd = None
+    if rest[:1] == ["--cwd"] and len(rest) > 1:
+        cwd, rest = rest[1], rest[2:]
+    if not rest or rest[0] not in ("pre-commit", "pre-push"):
+        return None
+    hook = rest.pop(0)
+    if cwd is None and rest[:1] == ["--cwd"] and len(rest) > 1:
+        cwd, rest = rest[1], rest[2:]
+    if cwd is not None and (not cwd or cwd.startswith("-") or not os.path.isdir(cwd)):
+        return None  # (argparse says what is wrong with it)
+    return _Plain(command="hook-impl", hook=hook, cwd=cwd, hook_args=rest,  # type: ignore[return-value]
+                  func=cmd_hook_impl)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

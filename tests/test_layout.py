@@ -159,8 +159,6 @@ def test_the_hook_path_imports_no_more_than_it_needs(tmp_path: Path, argv: list[
                            "export default class SupportAgent extends Agent {}\n"})
         sh(proj, "git add -A")
     forbidden = NOT_ON_THE_HOOK_PATH if pending else NOT_WHEN_IT_PASSES
-    if argv[0] == "hook-impl":  # (cli parses hook-impl with argparse: not the engine's to fix)
-        forbidden = tuple(m for m in forbidden if m != "argparse")
     code = ("import sys\nfrom ayjnt_hooks.cli import main\n"
             f"code = main({argv!r})\n"
             f"loaded = sorted(m for m in {forbidden!r} if m in sys.modules)\n"

@@ -132,6 +132,47 @@ def test_stashed_patch_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert stashed_patch() is None
 
 
+@pytest.mark.parametrize("pending", [False, True], ids=["clean-push", "pending-push"])
+def test_hooks_installed_for_a_subfolder_run_on_a_real_push(tmp_path: Path, pending: bool
+                                                             ) -> None:
+    """A project in a subfolder: the installed pre-push hook gets git's remote and URL after
+    its `--cwd` (argparse refused them, "unrecognized arguments", and so every push). A clean
+    push goes through; a pending lockfile change still stops it with the check's message."""
+    import sys
+
+    proj = make_repo(tmp_path, "apps/chat")
+    work = proj.parent.parent
+    sh(work, f"{sys.executable} -m ayjnt_hooks install --cwd apps/chat")
+    sh(work, "git commit -q --allow-empty -m empty")  # (the pre-commit hook runs too)
+    if pending:
+        write_files(proj, {"agents/support/agent.ts": agent("SupportAgent")})
+        sh(work, "git add -A && git commit -q --no-verify -m 'agent, no lockfile change'")
+    proc = sh(work, "git push origin main 2>&1", check=False)
+    assert "unrecognized arguments" not in proc.stdout, proc.stdout
+    assert proc.returncode == (1 if pending else 0), proc.stdout
+    if pending:
+        assert "lockfile change is pending" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    pytest.param(["hook-impl", "pre-push", "--cwd", ".", "origin", "url"],
+                 ("pre-push", ".", ["origin", "url"]), id="cwd-then-git-arguments"),
+    pytest.param(["hook-impl", "--cwd", ".", "pre-push", "origin", "-odd"],
+                 ("pre-push", ".", ["origin", "-odd"]), id="cwd-first-arguments-as-they-are"),
+    pytest.param(["hook-impl", "pre-commit"], ("pre-commit", None, []), id="no-cwd"),
+    pytest.param(["hook-impl", "pre-push", "origin", "url"], ("pre-push", None, ["origin", "url"]),
+                 id="git-arguments-only"),
+    pytest.param(["hook-impl", "commit-msg"], None, id="unknown-hook-to-argparse"),
+    pytest.param(["hook-impl", "pre-push", "--cwd", "/no/such"], None, id="bad-cwd-to-argparse"),
+])
+def test_hook_impl_arguments(argv: list[str], expected: tuple[str, str | None, list[str]] | None
+                             ) -> None:
+    from ayjnt_hooks.cli import plain_args
+
+    args = plain_args(argv)
+    assert (args and (args.hook, args.cwd, args.hook_args)) == expected
+
+
 def test_hook_pinned_to_a_deleted_venv_says_so(tmp_path: Path) -> None:
     """Install from a virtualenv, delete its python, commit: the hook names the interpreter
     that is gone and the command that reinstalls; running that command makes commits work
