@@ -126,11 +126,12 @@ def _section(data: bytes, pos: int) -> tuple[str, int]:
     if quote == end or data[quote:quote + 1] != b'"':
         raise _BadLine(pos)
     i = quote + 1
+    eol = data.find(b"\n", i)  # (the header ends on its line: every search stops there)
+    eol = len(data) if eol < 0 else eol
     parts = []
     while True:  # the subsection's runs between escapes
-        stops = [c for c in (data.find(b'"', i), data.find(b"\\", i), data.find(b"\n", i))
-                 if c >= 0]
-        stop = min(stops) if stops else len(data)
+        stop = min((c for c in (data.find(b'"', i, eol), data.find(b"\\", i, eol)) if c >= 0),
+                   default=eol)
         parts.append(data[i:stop])
         c = data[stop:stop + 1]
         if c == b"\\" and data[stop + 1:stop + 2] not in (b"", b"\n"):
