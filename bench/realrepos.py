@@ -17,7 +17,10 @@ the states below are set up on that clone by moving refs; nothing is fetched.
 What is timed (median of N whole-process runs; ours and git alternate in one loop):
 
 - **ahead/behind**: a process that prints ``branch_facts`` (exactly the status path's
-  ahead/behind) against ayjnt's two ``git rev-list --count`` commands, for each state:
+  ahead/behind) against ayjnt's two ``git rev-list --count`` commands, and the "Python
+  floor": a bare ``python -I -S`` (no site, no imports) that only pushes and pops as many
+  commits on a heap as git's two walks take (timed against git in its own loop; above 2x,
+  no Python process can meet the target on that row), for each state:
   in sync; ``origin/<b>`` 30 first-parent commits back (ahead); HEAD 30 back (behind);
   HEAD a merged topic, ``origin/<b>`` older (diverged); and on git/git the issue's
   ``origin/master`` at ``maint`` and at ``next``. Each with and without a commit-graph.
@@ -54,6 +57,17 @@ PROOF = ("from ayjnt_hooks.git.cleanproof import proven_clean; "
 FACTS = ("from ayjnt_hooks.git.history import branch_facts; "
          "from ayjnt_hooks.git.repo import discover; "
          "f = branch_facts(discover('.')); print(f.ahead, f.behind)")
+TAKEN = ("from ayjnt_hooks.git.history import CommitGraphWalker; "
+         "from ayjnt_hooks.git.repo import discover; import sys; r = discover('.'); "
+         "w = CommitGraphWalker(r); w.ahead_behind(r.rev_parse('HEAD'), r.rev_parse(sys.argv[1])); "
+         "print(w.taken)")
+# The least any Python replay of git's walk costs: a bare interpreter (no site, no imports)
+# that takes as many commits off a date-ordered heap as git's two walks take. Where even
+# this is over 2x git, no Python process meets the target on that row.
+WALK_FLOOR = ("import sys\nfrom _heapq import heappush, heappop\n"
+              "h = [-(i << 32) for i in range(64)]\n"
+              "for i in range(int(sys.argv[1])):\n"
+              "    heappush(h, i - ((1 << 40) - i << 32)); heappop(h)\n")
 ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
@@ -149,18 +163,21 @@ def states(work: Path, branch: str, tip: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def row(label: str, ours: float, ref: float, ref_name: str, before: float | None = None
-        ) -> None:
+def row(label: str, ours: float, ref: float, ref_name: str, before: float | None = None,
+        floor: tuple[float, float] | None = None) -> None:
     was = "" if before is None else f" {before:8.1f} ms ({before / ref:5.2f}x) |"
+    least = "" if floor is None else f" {floor[0]:6.1f} ms ({floor[0] / floor[1]:5.2f}x) |"
     print(f"| {label:<56} |{was} {ours:8.1f} ms | {ref:8.1f} ms {ref_name:<28} | "
-          f"{ours / ref:5.2f}x |")
+          f"{ours / ref:5.2f}x |{least}")
 
 
-def header(title: str, baseline: bool = False) -> None:
+def header(title: str, baseline: bool = False, floor: bool = False) -> None:
     print(f"\n#### {title}\n")
     was = f" {'before (ratio)':>20} |" if baseline else ""
-    print(f"| {'state':<56} |{was} {'ours':>11} | {'git':>40} | ratio |")
-    print(f"|{'-' * 58}|{'-' * 22 + '|' if baseline else ''}{'-' * 13}|{'-' * 42}|-------|")
+    least = f" {'Python floor':>18} |" if floor else ""
+    print(f"| {'state':<56} |{was} {'ours':>11} | {'git':>40} | ratio |{least}")
+    print(f"|{'-' * 58}|{'-' * 22 + '|' if baseline else ''}{'-' * 13}|{'-' * 42}|-------|"
+          f"{'-' * 20 + '|' if floor else ''}")
 
 
 def timed(ours: list[str], reference: Callable[[], object], work: Path, runs: int,
@@ -208,7 +225,7 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str], mirrors: 
         for with_graph in (False, True):
             graph(work, with_graph)
             header(f"ahead/behind, {'with' if with_graph else 'without'} commit-graph",
-                   baseline is not None)
+                   baseline is not None, floor=True)
             for label, head, upstream in states(work, branch, tip):
                 set_state(work, branch, head, upstream)
                 expected = (git(work, "rev-list", "--count", f"origin/{branch}..HEAD") + " "
@@ -216,12 +233,16 @@ def bench_repo(name: str, work: Path, runs: int, parts: Sequence[str], mirrors: 
                 got = subprocess.run(py, cwd=work, capture_output=True, text=True,
                                      check=True).stdout.strip()
                 assert got == expected, (name, label, got, expected)
-                ours, ref, was = timed(py, procs(
-                    [["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
-                     ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]], work), work,
-                    runs, baseline)
+                two = procs([["git", "rev-list", "--count", f"origin/{branch}..HEAD"],
+                             ["git", "rev-list", "--count", f"HEAD..origin/{branch}"]], work)
+                ours, ref, was = timed(py, two, work, runs, baseline)
+                taken = subprocess.run([sys.executable, "-c", TAKEN, f"origin/{branch}"],
+                                       cwd=work, capture_output=True, text=True,
+                                       check=True).stdout.strip()
+                least = paired_ms(proc([sys.executable, "-I", "-S", "-c", WALK_FLOOR, taken],
+                                       work), two, runs)
                 row(f"{label} [{expected.replace(' ', '/')}]", ours, ref,
-                    "2x git rev-list --count", was)
+                    "2x git rev-list --count", was, least)
             set_state(work, branch, tip, tip)
         graph(work, False)
     if "clean" in parts:

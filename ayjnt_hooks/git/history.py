@@ -138,6 +138,7 @@ class CommitGraphWalker:
         self._oids: list[bytes] = []  # and back, at node - graph size
         self._reader: ObjectReader | None = None
         self._load_fn: Callable[[int], tuple[int, ...] | None] | None = None
+        self.taken = 0  # commits the walks took off their queues (bench/realrepos.py's floor)
 
     # ------------------------------------------------------------ what git reads
     @property
@@ -492,6 +493,7 @@ class CommitGraphWalker:
                 flags[p] = fp
             last = dt[c]
             newlist.append(c)
+        self.taken += len(order) - len(heap)
         return sum(1 for c in newlist if not flags[c] & _UNINTERESTING)
 
 
