@@ -139,6 +139,9 @@ def test_walk_is_bounded_by_merge_base(clone: Path) -> None:
     assert head and up
     assert walker.ahead_behind(head, up) == (2, 0)
     assert walker.parsed() < 10  # did not read the 45-commit history
+    # what both walks took off their queues (bench/realrepos.py's floor): the counted ones,
+    # the tips, and a few more each for git's slop, not the history
+    assert 2 + 2 <= walker.taken < 20
 
 
 def test_commit_graph_reader_matches_git(clone: Path) -> None:
@@ -273,6 +276,7 @@ def test_in_sync_is_answered_without_a_walk(clone: Path) -> None:
     assert head is not None
     assert walker.ahead_behind(head, head) == (0, 0)
     assert not walker._par and not walker._graph_loaded  # nothing read
+    assert walker.taken == 0
 
 
 @pytest.mark.parametrize("setup", [
